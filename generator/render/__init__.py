@@ -1,0 +1,1 @@
+"""Camera model, rasterisation of control maps and the built-in sketch renderer."""

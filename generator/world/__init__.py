@@ -1,0 +1,1 @@
+"""Road geometry, vectorised world rollouts, checks and closed-loop what-if."""
