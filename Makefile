@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps serve test lint format bench clean
+.PHONY: install system-deps test-tools serve test lint format bench clean
 
 # The virtual environment is (re)built when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -26,7 +26,12 @@ system-deps:
 serve: install
 	$(VENV)/bin/wmgen serve --host $(HOST) --port $(PORT)
 
-test: install system-deps
+# Checkers that pin numpy<2 live in their own environments under .venv-tools/.
+test-tools: install
+	@bash scripts/install-asam-qc.sh
+	@bash scripts/install-nuscenes-devkit.sh
+
+test: install system-deps test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -45,4 +50,4 @@ bench: install
 	$(PY) bench/neural.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-tools .mypy_cache .ruff_cache .pytest_cache

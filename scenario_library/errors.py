@@ -6,9 +6,10 @@
     ├── SpecError (also ValueError)      a spec or parameter is invalid; names field + value
     │   └── UnknownClassError            class id / name / tag does not exist
     ├── ExportError                      OpenSCENARIO / OpenDRIVE export failed
-    └── CatalogError                     catalog (database) problems
-        ├── CatalogNotFoundError         a clip / job token is not in the catalog
-        └── CatalogConflictError         a write conflicts with an existing row
+    ├── CatalogError                     catalog (database) problems
+    │   ├── CatalogNotFoundError         a clip / job token is not in the catalog
+    │   └── CatalogConflictError         a write conflicts with an existing row
+    └── StorageError                     clip file storage (local directory or s3://) problems
 """
 
 from __future__ import annotations
@@ -51,3 +52,7 @@ class CatalogNotFoundError(CatalogError, KeyError):
 
 class CatalogConflictError(CatalogError):
     """A write that conflicts with an existing row."""
+
+
+class StorageError(ScenarioLibraryError):
+    """Clip file storage failed or is misconfigured (e.g. s3:// without s3fs installed)."""

@@ -1,0 +1,44 @@
+"""wmgen serving: the HTTP API on Ray Serve, batch builds on Ray, the gallery.
+
+One deployment per resource profile; job state lives in the catalog database::
+
+                   HTTP (127.0.0.1:8000 by default; proxy on every node)
+                          │
+                ┌─────────▼──────────┐  FastAPI: /v1, /openapi.json, /metrics, gallery at /
+                │ ApiIngress  0.1CPU │  validation (4xx naming the field), bearer auth on
+                └──┬──────────────┬──┘  writes, 413/415, 503 + Retry-After, file ranges
+      await handle │              │ await handle (what-if, synchronous)
+     ┌─────────────▼─────┐  ┌─────▼──────────────┐
+     │ CatalogService    │  │ SceneWorker 0.25CPU│  scene sampling + K plans x M futures
+     │ 0.1CPU: clips,    │  │ (autoscaled 1..4)  │  closed-loop rollouts (numba), < 1 s
+     │ jobs, coverage,   │  └────────────────────┘
+     │ generation stats  │◄─── record_generation ──┐
+     └─────────┬─────────┘                         │
+               │ SQL (SQLite file / PostgreSQL)     │
+     ┌─────────▼───────────────────────────────┐   │
+     │ catalog DB: clips + jobs (source of     │   │
+     │ truth: queued/running/... , leases)     │   │
+     └─────────▲───────────────────────────────┘   │
+               │ claim_job / heartbeat / add_job_clips / finish_job (lease-based)
+     ┌─────────┴───────────────────────────────────┴──┐
+     │ VideoBackendWorker: 0.5 CPU (sketch) or 1 GPU  │  backends loaded once per replica;
+     │ claim loop -> @serve.batch generate(ClipRequest)│  ClipPipeline: scene, rollout,
+     │ augment jobs; build jobs -> Ray tasks (SPREAD)  │  control maps, backend, quality
+     └────────────────────────┬───────────────────────┘  gate, atomic publish
+                              ▼
+                 Storage (local folder or s3:// through fsspec)
+
+Why this split: the ingress never blocks on generation (POST answers 202 at once; the job
+is a row). Generation runs where the model lives: a video worker claims a job atomically,
+heartbeats its lease, appends clip tokens as clips publish, and finishes the row. A worker
+that dies stops heartbeating; after ``job_lease_s`` another claims the job, and clips
+already published are found by content address, so each clip is published exactly once.
+``ClipPipeline`` runs the whole spec -> clip chain in the video worker (it is one unit in
+the generator package), so the scene-side stages of a clip run on the video worker's CPU;
+``SceneWorker`` serves the synchronous scene work (what-if). Library builds fan out as Ray
+tasks over every node (``serving.ray_build``), from the CLI or from a build job.
+
+Modules: ``app`` (build_app), ``deployments``, ``api`` (routes), ``schemas`` (HTTP models),
+``jobs`` (claim loop), ``ray_build``, ``local`` (serve_forever, LocalService), ``settings``
+(AppArgs), ``resources`` (catalog/storage by URL), ``uploads``, ``metrics``, ``errors``.
+"""

@@ -55,3 +55,6 @@ class BackendRegistry:
 BACKENDS = BackendRegistry()
 BACKENDS.register("sketch", "generator.backends.sketch:SketchBackend", neural=False)
 # Neural backends (generator/backends/<family>.py) register here, one line each.
+BACKENDS.register("wan-vace", "generator.backends.wan_vace:WanVaceBackend", neural=True)
+BACKENDS.register("wan-v2v", "generator.backends.wan_v2v:WanV2VBackend", neural=True)
+BACKENDS.register("ltx-condition", "generator.backends.ltx:LtxConditionBackend", neural=True)

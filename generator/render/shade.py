@@ -1,0 +1,381 @@
+"""Shading kernel of the sketch renderer: control buffers + look -> RGB frames (uint8).
+
+Every pixel's 3D point is recovered from its depth (camera z) and ray, so the kernel needs no
+buffer beyond the control maps: the ground class comes from the ground-code buffer, an agent's
+face and the part of it (window, wheel, lamp, head...) from the point in the agent's box frame.
+Lighting: ambient + Lambert sun, ego headlight cone, street-light pools, emissive car lamps;
+then wet-road reflection, snow cover and exponential fog exp(-d / visibility).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from generator.render import effects as fx_
+from generator.render.groundmap import N_GROUND_CODES, GroundCode
+from generator.render.raster import SKY_CODE, SOLID_CODE
+
+#: ground albedo (sRGB 0..1) per ground code
+GROUND_ALBEDO = np.zeros((N_GROUND_CODES, 3), np.float64)
+GROUND_ALBEDO[GroundCode.GRASS] = (0.30, 0.42, 0.20)
+GROUND_ALBEDO[GroundCode.ASPHALT] = (0.30, 0.30, 0.31)
+GROUND_ALBEDO[GroundCode.LANE] = (0.33, 0.33, 0.34)
+GROUND_ALBEDO[GroundCode.MARK_WHITE] = (0.92, 0.92, 0.90)
+GROUND_ALBEDO[GroundCode.MARK_YELLOW] = (0.92, 0.74, 0.18)
+GROUND_ALBEDO[GroundCode.SIDEWALK] = (0.62, 0.60, 0.57)
+GROUND_ALBEDO[GroundCode.CROSS_STRIPE] = (0.92, 0.92, 0.90)
+GROUND_ALBEDO[GroundCode.CROSS_GAP] = (0.33, 0.33, 0.34)
+GROUND_ALBEDO[GroundCode.PARKING] = (0.37, 0.36, 0.36)
+GROUND_ALBEDO[GroundCode.STOP_LINE] = (0.92, 0.92, 0.90)
+GROUND_ALBEDO[GroundCode.ROAD_MARKING] = (0.92, 0.92, 0.90)
+#: codes that are paved (get wet, only partly snow-covered)
+PAVED = np.zeros(N_GROUND_CODES, np.bool_)
+for _c in GroundCode:
+    PAVED[_c] = _c not in (GroundCode.GRASS, GroundCode.SIDEWALK)
+
+# agent kind codes (scenario_library.scene.AGENT_KIND_CODES order)
+K_CAR, K_TRUCK, K_PED, K_CYCLIST, K_ANIMAL, K_OBSTACLE = 0, 1, 2, 3, 4, 5
+
+
+@nb.njit(cache=True, inline="always")
+def _hash01(a, b, c):  # type: ignore[no-untyped-def]
+    h = (a * 73856093) ^ (b * 19349663) ^ (c * 83492791)
+    h = (h ^ (h >> 13)) * 1274126177
+    h = h ^ (h >> 16)
+    return (h & 0xFFFFFF) / 16777216.0
+
+
+@nb.njit(cache=True, inline="always")
+def _value_noise(x, y, seed):  # type: ignore[no-untyped-def]
+    """Smooth value noise in 0..1 (bilinear between hashed lattice values)."""
+    x0 = np.floor(x)
+    y0 = np.floor(y)
+    fx = x - x0
+    fy = y - y0
+    ix = int(x0)
+    iy = int(y0)
+    a = _hash01(ix, iy, seed)
+    b = _hash01(ix + 1, iy, seed)
+    c = _hash01(ix, iy + 1, seed)
+    d = _hash01(ix + 1, iy + 1, seed)
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+
+
+@nb.njit(cache=True)
+def _agent_colour(kind, face, lx, ly, lz, hl, hw, h, body, brake, lk, rgb):  # type: ignore[no-untyped-def]
+    """Albedo of an agent point in box coords -> rgb[0:3]; returns emissive strength.
+
+    face: 0 front, 1 rear, 2 left, 3 right, 4 top. rgb[3:6] receives the emissive colour."""
+    zr = lz / h
+    br = body[0]
+    bg = body[1]
+    bb = body[2]
+    em = 0.0
+    rgb[3] = 0.0
+    rgb[4] = 0.0
+    rgb[5] = 0.0
+    carlights = lk[fx_.CARLIGHTS]
+    if kind == K_CAR or kind == K_TRUCK:
+        cab = True
+        if kind == K_TRUCK:
+            cab = lx > hl - 0.45 * hl
+            if not cab:
+                br, bg, bb = 0.82, 0.82, 0.80
+        glass = False
+        if face != 4 and cab:
+            if kind == K_CAR:
+                lo, hi = 0.55, 0.9
+            else:
+                lo, hi = 0.6, 0.9
+            if lo < zr < hi:
+                if face >= 2 and (abs(lx) < 0.45 * hl if kind == K_CAR else lx > 0.7 * hl):
+                    glass = True
+                if face == 0 and abs(ly) < 0.85 * hw:
+                    glass = True
+                if face == 1 and abs(ly) < 0.85 * hw and kind == K_CAR:
+                    glass = True
+        if glass:
+            br, bg, bb = 0.10, 0.12, 0.16
+        elif face >= 2 and face != 4 and zr < 0.32 and abs(abs(lx) - 0.62 * hl) < 0.2 * hl:
+            br, bg, bb = 0.05, 0.05, 0.05  # wheels
+        elif face <= 1 and zr < 0.28:
+            br, bg, bb = br * 0.45, bg * 0.45, bb * 0.45  # bumper
+        if face <= 1 and 0.3 < zr < 0.47 and abs(ly) > 0.55 * hw:
+            if face == 0:
+                br, bg, bb = 0.95, 0.95, 0.85
+                em = 0.25 + 1.6 * carlights
+                rgb[3], rgb[4], rgb[5] = 1.0, 0.97, 0.85
+            else:
+                br, bg, bb = 0.6, 0.05, 0.05
+                em = 0.1 + 1.2 * carlights + 1.2 * brake
+                rgb[3], rgb[4], rgb[5] = 1.0, 0.1, 0.08
+    elif kind == K_PED:
+        if zr < 0.47:
+            br, bg, bb = 0.16, 0.18, 0.30
+        elif zr > 0.85:
+            if face == 4:
+                br, bg, bb = 0.20, 0.12, 0.08
+            else:
+                br, bg, bb = 0.86, 0.68, 0.56
+    elif kind == K_CYCLIST:
+        if zr < 0.5:
+            br, bg, bb = 0.12, 0.12, 0.13
+            if face >= 2 and face != 4:
+                # two wheels seen from the side: light rims on a dark tyre
+                wr = 0.22 * h
+                for sgn in (-1.0, 1.0):
+                    d = np.sqrt((lx - sgn * 0.55 * hl) ** 2 + (lz - wr) ** 2)
+                    if abs(d - 0.8 * wr) < 0.12 * wr:
+                        br, bg, bb = 0.75, 0.75, 0.78
+        elif zr > 0.86:
+            br, bg, bb = 0.95, 0.85, 0.10  # helmet
+        if face == 1 and 0.35 < zr < 0.45:
+            em = 0.1 + 1.0 * carlights
+            br, bg, bb = 0.7, 0.05, 0.05
+            rgb[3], rgb[4], rgb[5] = 1.0, 0.1, 0.08
+    elif kind == K_ANIMAL:
+        br, bg, bb = 0.42, 0.28, 0.16
+        if zr < 0.45:
+            br, bg, bb = 0.30, 0.20, 0.12
+        if face == 0 and zr > 0.6:
+            br, bg, bb = 0.25, 0.16, 0.10
+    elif kind == K_OBSTACLE:
+        br, bg, bb = 0.95, 0.42, 0.05
+        if int(np.floor(lz / 0.2)) % 2 == 1:
+            br, bg, bb = 0.95, 0.95, 0.95
+    rgb[0] = br
+    rgb[1] = bg
+    rgb[2] = bb
+    return em
+
+
+@nb.njit(cache=True)
+def shade_frame(  # type: ignore[no-untyped-def]
+    img, depth, inst, gcode, r, c, fx, cx, cy, albedo, paved, pose, dims, kinds, body, brake,
+    lamps, housings, hstate, lk, ego_x, ego_y, ego_yaw, ego_half_len
+):
+    h, w = depth.shape
+    seed = int(lk[fx_.SEED])
+    amb = lk[fx_.AMBIENT]
+    sun = lk[fx_.SUN]
+    sx = lk[fx_.SUN_X]
+    sy = lk[fx_.SUN_Y]
+    sz = lk[fx_.SUN_Z]
+    vis = lk[fx_.FOG_VIS_M]
+    wet = lk[fx_.WET]
+    snow = lk[fx_.SNOW]
+    head = lk[fx_.HEADLIGHTS]
+    street = lk[fx_.STREET]
+    ce = np.cos(ego_yaw)
+    se = np.sin(ego_yaw)
+    rgb = np.empty(6)
+    cos_k = np.cos(pose[:, 2])
+    sin_k = np.sin(pose[:, 2])
+    # horizon row for the (roll-free) camera: world z of the ray (a, b, 1) = 0
+    hz_row = -1.0
+    if abs(r[1, 2]) > 1e-9:
+        hz_row = cy + fx * (-(r[2, 2]) / r[1, 2])
+    n_l = lamps.shape[0]
+    # sky colour per row (gradient by elevation at the centre column, fog-blended)
+    sky_row = np.empty((h, 3), np.uint8)
+    for i in range(h):
+        b = (i + 0.5 - cy) / fx
+        dx = r[1, 0] * b + r[2, 0]
+        dy = r[1, 1] * b + r[2, 1]
+        dz = r[1, 2] * b + r[2, 2]
+        el = dz / np.sqrt(dx * dx + dy * dy + dz * dz)
+        s = np.sqrt(min(max(el / 0.45, 0.0), 1.0))
+        for e in range(3):
+            v = lk[fx_.SKY_HOR + e] * (1 - s) + lk[fx_.SKY_TOP + e] * s
+            if vis > 0:
+                f = 0.25 if vis < 60 else 0.6
+                v = lk[fx_.FOG_RGB + e] * (1 - f) + v * f
+            sky_row[i, e] = np.uint8(min(v, 1.0) * 255)
+    # the sun disc (0.6 deg radius) when it is in front of the camera
+    sun_vis = False
+    sun_u = 0.0
+    sun_v = 0.0
+    sun_rad = fx * 0.0105
+    if lk[fx_.SUN_VISIBLE] > 0:
+        qz = r[2, 0] * sx + r[2, 1] * sy + r[2, 2] * sz
+        if qz > 0.05:
+            sun_vis = True
+            sun_u = fx * (r[0, 0] * sx + r[0, 1] * sy + r[0, 2] * sz) / qz + cx
+            sun_v = fx * (r[1, 0] * sx + r[1, 1] * sy + r[1, 2] * sz) / qz + cy
+    for i in range(h):
+        b = (i + 0.5 - cy) / fx
+        for j in range(w):
+            a = (j + 0.5 - cx) / fx
+            dx = r[0, 0] * a + r[1, 0] * b + r[2, 0]
+            dy = r[0, 1] * a + r[1, 1] * b + r[2, 1]
+            dz = r[0, 2] * a + r[1, 2] * b + r[2, 2]
+            code = gcode[i, j]
+            if code == SKY_CODE:
+                if sun_vis and abs(i + 0.5 - sun_v) < sun_rad and abs(j + 0.5 - sun_u) < sun_rad:
+                    if (i + 0.5 - sun_v) ** 2 + (j + 0.5 - sun_u) ** 2 < sun_rad * sun_rad:
+                        img[i, j, 0] = 255
+                        img[i, j, 1] = 250
+                        img[i, j, 2] = 230
+                        continue
+                img[i, j, 0] = sky_row[i, 0]
+                img[i, j, 1] = sky_row[i, 1]
+                img[i, j, 2] = sky_row[i, 2]
+                continue
+            d = depth[i, j]
+            px = c[0] + d * dx
+            py = c[1] + d * dy
+            pz = c[2] + d * dz
+            em = 0.0
+            nx = 0.0
+            ny = 0.0
+            nz = 1.0
+            is_ground = code != SOLID_CODE
+            if is_ground:
+                ar = albedo[code, 0]
+                ag = albedo[code, 1]
+                ab = albedo[code, 2]
+                if code == 0:
+                    nse = _hash01(int(np.floor(px * 2.0)), int(np.floor(py * 2.0)), seed) - 0.5
+                    amp = 0.35 * min(1.0, 15.0 / d)
+                else:
+                    nse = _hash01(int(np.floor(px * 6.0)), int(np.floor(py * 6.0)), seed) - 0.5
+                    amp = 0.12 * min(1.0, 8.0 / d)
+                m = 1.0 + amp * nse
+                ar *= m
+                ag *= m
+                ab *= m
+                if snow > 0:
+                    sn = snow
+                    if paved[code]:
+                        # wheel tracks stay darker
+                        sn = snow * (0.55 + 0.2 * _value_noise(px * 0.7, py * 0.7, seed + 1))
+                    ar = ar * (1 - sn) + 0.92 * sn
+                    ag = ag * (1 - sn) + 0.93 * sn
+                    ab = ab * (1 - sn) + 0.96 * sn
+                if wet > 0 and paved[code]:
+                    k = 1 - 0.5 * wet
+                    ar *= k
+                    ag *= k
+                    ab *= k
+            else:
+                k_i = inst[i, j]
+                if k_i > 0:
+                    cy_ = cos_k[k_i]
+                    sy_ = sin_k[k_i]
+                    ox = px - pose[k_i, 0]
+                    oy = py - pose[k_i, 1]
+                    lx = cy_ * ox + sy_ * oy
+                    ly = -sy_ * ox + cy_ * oy
+                    hl = dims[k_i, 0] * 0.5
+                    hw = dims[k_i, 1] * 0.5
+                    hh = dims[k_i, 2]
+                    rx = abs(lx) / hl
+                    ry = abs(ly) / hw
+                    rz = pz / hh
+                    if rz >= rx and rz >= ry:
+                        face = 4
+                    elif rx >= ry:
+                        face = 0 if lx > 0 else 1
+                    else:
+                        face = 2 if ly > 0 else 3
+                    if face == 4:
+                        nx, ny, nz = 0.0, 0.0, 1.0
+                    elif face <= 1:
+                        sg = 1.0 if face == 0 else -1.0
+                        nx, ny, nz = sg * cy_, sg * sy_, 0.0
+                    else:
+                        sg = 1.0 if face == 2 else -1.0
+                        nx, ny, nz = -sg * sy_, sg * cy_, 0.0
+                    em = _agent_colour(kinds[k_i], face, lx, ly, pz, hl, hw, hh, body[k_i],
+                                       brake[k_i], lk, rgb)
+                    ar = rgb[0]
+                    ag = rgb[1]
+                    ab = rgb[2]
+                    if face == 4 and snow > 0:
+                        ar = ar * (1 - snow) + 0.93 * snow
+                        ag = ag * (1 - snow) + 0.93 * snow
+                        ab = ab * (1 - snow) + 0.96 * snow
+                else:
+                    ar, ag, ab = 0.42, 0.43, 0.45  # pole / sign metal
+                    nx, ny, nz = -dx, -dy, 0.0
+                    nn = np.sqrt(nx * nx + ny * ny) + 1e-9
+                    nx /= nn
+                    ny /= nn
+                    for q in range(housings.shape[0]):
+                        hyaw = housings[q, 2]
+                        ox = px - housings[q, 0]
+                        oy = py - housings[q, 1]
+                        la = np.cos(hyaw) * ox + np.sin(hyaw) * oy
+                        lb = -np.sin(hyaw) * ox + np.cos(hyaw) * oy
+                        z0 = housings[q, 5]
+                        z1 = housings[q, 6]
+                        if (abs(la) <= housings[q, 3] + 0.05 and abs(lb) <= housings[q, 4] + 0.05
+                                and z0 - 0.05 <= pz <= z1 + 0.05):
+                            ar, ag, ab = 0.06, 0.06, 0.06
+                            third = (z1 - z0) / 3
+                            rad = 0.32 * min(2 * housings[q, 3], third)
+                            for lamp in range(3):  # 0 green (bottom), 1 yellow, 2 red (top)
+                                zc = z0 + (lamp + 0.5) * third
+                                if la * la + (pz - zc) ** 2 < rad * rad:
+                                    lr = 1.0 if lamp >= 1 else 0.1
+                                    lg = 0.85 if lamp == 0 else (0.75 if lamp == 1 else 0.08)
+                                    lb_ = 0.3 if lamp == 0 else 0.05
+                                    on = hstate[q] == lamp  # state code == lamp index
+                                    kf = 1.0 if on else 0.12
+                                    ar, ag, ab = lr * kf, lg * kf, lb_ * kf
+                                    if on:
+                                        em = 1.2
+                                        rgb[3], rgb[4], rgb[5] = lr, lg, lb_
+                            break
+            # ---- lighting ----
+            ndl = nx * sx + ny * sy + nz * sz
+            lit = amb + sun * max(ndl, 0.0)
+            if not is_ground and nz > 0.5:
+                lit += 0.1 * amb
+            lr_ = lit * lk[fx_.TINT]
+            lg_ = lit * lk[fx_.TINT + 1]
+            lb2 = lit * lk[fx_.TINT + 2]
+            if head > 0:
+                ox = px - ego_x
+                oy = py - ego_y
+                ex = ce * ox + se * oy - ego_half_len
+                ey = -se * ox + ce * oy
+                if ex > 0.5 and pz < 2.5:
+                    ang = np.arctan2(ey + 0.4, ex)
+                    beam = np.exp(-((ang / 0.3) ** 2)) / (1.0 + (ex / 28.0) ** 2)
+                    beam *= min(1.0, ex / 5.0) * head * 1.6
+                    if not is_ground:
+                        beam *= 0.45
+                    lr_ += beam
+                    lg_ += beam * 0.96
+                    lb2 += beam * 0.85
+            if street > 0:
+                for q in range(n_l):
+                    ddx = px - lamps[q, 0]
+                    ddy = py - lamps[q, 1]
+                    r2 = ddx * ddx + ddy * ddy
+                    if r2 < 400.0:
+                        pool = street * 0.9 * np.exp(-r2 / 50.0)
+                        lr_ += pool
+                        lg_ += pool * 0.82
+                        lb2 += pool * 0.55
+            cr = ar * lr_ + em * rgb[3]
+            cg = ag * lg_ + em * rgb[4]
+            cb = ab * lb2 + em * rgb[5]
+            if is_ground and wet > 0 and paved[code] and hz_row > 0:
+                mi = int(2 * hz_row - i)
+                if 0 <= mi < i and gcode[mi, j] >= SOLID_CODE:
+                    fres = 0.25 + 0.55 * max(0.0, 1.0 - (i - hz_row) / (0.6 * h))
+                    kk = wet * fres / 255.0
+                    cr += float(img[mi, j, 0]) * kk
+                    cg += float(img[mi, j, 1]) * kk
+                    cb += float(img[mi, j, 2]) * kk
+            if vis > 0:
+                f = np.exp(-d / vis)
+                cr = lk[fx_.FOG_RGB] * (1 - f) + cr * f
+                cg = lk[fx_.FOG_RGB + 1] * (1 - f) + cg * f
+                cb = lk[fx_.FOG_RGB + 2] * (1 - f) + cb * f
+            img[i, j, 0] = np.uint8(min(cr, 1.0) * 255)
+            img[i, j, 1] = np.uint8(min(cg, 1.0) * 255)
+            img[i, j, 2] = np.uint8(min(cb, 1.0) * 255)

@@ -1,0 +1,631 @@
+"""Numba kernels of the world rollout: one step loop over many worlds at once.
+
+Two compiled entry points (kept few on purpose: compile time counts, ``cache=True``):
+
+* :func:`rollout_kernel` - integrates W worlds x A agents x T steps in parallel over worlds
+  (``prange``) and runs the per-step checks that need the live state: oriented-box collisions
+  (bounding-circle prefilter, then separating axes), off-road corners, the ego's minimum TTC,
+  trigger firing.
+* :func:`checks_kernel` - post-hoc comfort and physics bounds from the recorded trajectories
+  (finite differences, independent of the integrator's own clamps).
+
+Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
+
+* Every mover follows a reference path (uniformly sampled polyline, spacing ``ds``) with a
+  time-varying lateral offset (lane changes: smoothstep from ``d_from`` to ``d_to`` over
+  ``lc_dur``). Steering: pure pursuit to the offset path point ``Ld`` ahead, curvature clamped
+  by the agent's steering limit and by the lateral-acceleration limit ``v^2 |k| <= alat_max``.
+* Vehicles and cyclists: kinematic bicycle (unicycle form on curvature), pedestrians/animals:
+  point model on the same path follower with a large curvature limit.
+* Longitudinal: IDM for ego and background (leader = nearest box ahead in the heading corridor,
+  bent by the path curvature; red lights, hold points and path ends are virtual stopped
+  leaders), a first-order lag (reaction) on the IDM command; hazard actors track their script
+  speed (P-control) and brake for non-ego leaders only. ``|a| <= mu g`` always, speed >= 0.
+* MOBIL lane changes for background (politeness 0, min gain 0.2 m/s², imposed braking <= 2 m/s²)
+  evaluated once per second per agent.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no nnan/ninf: we compare with BIG
+BIG = 1.0e9
+
+# roles (scenario_library.scene.AGENT_ROLE_CODES order)
+R_EGO, R_HAZARD, R_BACKGROUND, R_PARKED = 0, 1, 2, 3
+# kinds (AGENT_KIND_CODES order)
+K_CAR, K_TRUCK, K_PED, K_CYCLIST, K_ANIMAL, K_OBSTACLE = 0, 1, 2, 3, 4, 5
+# manoeuvre kinds
+M_KEEP, M_BRAKE, M_LANE_CHANGE, M_CROSS, M_TURN, M_RUN_RED = 0, 1, 2, 3, 4, 5
+# trigger kinds
+T_TIME, T_TTC, T_DISTANCE = 0, 1, 2
+
+IDM_DELTA = 4.0
+MOBIL_GAIN = 0.2
+MOBIL_BSAFE = 2.0
+MOBIL_LC_S = 3.0
+CORRIDOR_MARGIN_M = 0.3
+OFFROAD_TOL_M = 0.3
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _idm(v: float, v0: float, gap: float, vl: float, a: float, b: float, t_h: float,
+         s0: float) -> float:
+    """IDM acceleration; ``v0 <= 0.1`` means 'come to rest'; free term floored at -b."""
+    if v0 > 0.1:
+        r = v / v0
+        free = a * (1.0 - r * r * r * r)
+        if free < -b:
+            free = -b
+    else:
+        free = -b if v > 0.05 else 0.0
+    if gap >= BIG * 0.5:
+        return free
+    dv = v - vl
+    ss = s0 + max(0.0, v * t_h + v * dv / (2.0 * math.sqrt(a * b)))
+    g = max(gap, 0.05)
+    acc = free - a * (ss / g) * (ss / g)
+    # no harsher than needed: at most max(b, 2x the kinematic deceleration to match speeds
+    # before the gap closes) - avoids IDM's over-reaction to cut-ins (cf. ACC/CAH model)
+    b_kin = dv * dv / (2.0 * max(gap - 0.5 * s0, 0.1)) if dv > 0.0 else 0.0
+    floor = -max(b, 2.0 * b_kin)
+    return acc if acc > floor else floor
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _smoothstep(u: float) -> float:
+    if u <= 0.0:
+        return 0.0
+    if u >= 1.0:
+        return 1.0
+    return u * u * (3.0 - 2.0 * u)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _boxes_overlap(xi: float, yi: float, ci: float, si: float, li: float, wi: float,
+                   xj: float, yj: float, cj: float, sj: float, lj: float, wj: float) -> bool:
+    """Separating-axis test of two oriented rectangles (centre, heading cos/sin, length, width)."""
+    dx = xj - xi
+    dy = yj - yi
+    hli, hwi, hlj, hwj = 0.5 * li, 0.5 * wi, 0.5 * lj, 0.5 * wj
+    # axes of box i
+    cd = abs(ci * cj + si * sj)
+    sd = abs(ci * sj - si * cj)
+    if abs(dx * ci + dy * si) > hli + hlj * cd + hwj * sd:
+        return False
+    if abs(-dx * si + dy * ci) > hwi + hlj * sd + hwj * cd:
+        return False
+    # axes of box j
+    if abs(dx * cj + dy * sj) > hlj + hli * cd + hwi * sd:
+        return False
+    if abs(-dx * sj + dy * cj) > hwj + hli * sd + hwi * cd:
+        return False
+    return True
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _lateral_road(x: float, y: float, radius: float, ox: float, oy: float, hx: float,
+                  hy: float) -> float:
+    """Signed lateral coordinate t [m] of a point w.r.t. a straight (radius 0) or arc road."""
+    if radius == 0.0:
+        return -(x - ox) * hy + (y - oy) * hx
+    d = math.sqrt(x * x + (y - radius) * (y - radius))
+    return radius - d if radius > 0 else radius + d
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _record_checks(w: int, t: int, x, y, c, s, radius, length, width, static, offroad_kind,
+                   n_ag: int,
+                   radius0: float, lo0: float, hi0: float, has_j: bool, j_ox: float, j_oy: float,
+                   j_hx: float, j_hy: float, lo1: float, hi1: float, collision, ego_coll,
+                   first_coll, offroad) -> None:
+    # collisions: every pair with at least one mover
+    for i in range(n_ag):
+        ri = radius[i]
+        xi = x[i]
+        yi = y[i]
+        for j in range(i + 1, n_ag):
+            dx = x[j] - xi
+            dy = y[j] - yi
+            rr = ri + radius[j]
+            if dx * dx + dy * dy > rr * rr:  # bounding-circle prefilter
+                continue
+            if static[i] and static[j]:
+                continue
+            if _boxes_overlap(x[i], y[i], c[i], s[i], length[i], width[i],
+                              x[j], y[j], c[j], s[j], length[j], width[j]):
+                collision[w] = True
+                if first_coll[w] < 0:
+                    first_coll[w] = t
+                if i == 0:
+                    ego_coll[w] = True
+    # off-road: any corner of a vehicle box beyond the carriageway by more than the tolerance
+    for i in range(n_ag):
+        if not offroad_kind[i] or offroad[w, i]:
+            continue
+        tc = _lateral_road(x[i], y[i], radius0, 0.0, 0.0, 1.0, 0.0)
+        if (lo0 + radius[i]) <= tc <= (hi0 - radius[i]):  # whole bounding circle inside
+            continue
+        hl = 0.5 * length[i]
+        hw = 0.5 * width[i]
+        for k in range(4):
+            sl = 1.0 if k < 2 else -1.0
+            sw = 1.0 if (k % 2) == 0 else -1.0
+            px = x[i] + sl * hl * c[i] - sw * hw * s[i]
+            py = y[i] + sl * hl * s[i] + sw * hw * c[i]
+            t0 = _lateral_road(px, py, radius0, 0.0, 0.0, 1.0, 0.0)
+            inside = (lo0 - OFFROAD_TOL_M) <= t0 <= (hi0 + OFFROAD_TOL_M)
+            if not inside and has_j:
+                t1 = _lateral_road(px, py, 0.0, j_ox, j_oy, j_hx, j_hy)
+                inside = (lo1 - OFFROAD_TOL_M) <= t1 <= (hi1 + OFFROAD_TOL_M)
+            if not inside:
+                offroad[w, i] = True
+                break
+
+
+@njit(cache=True, fastmath=FASTMATH, parallel=True)
+def rollout_kernel(
+    # agents [A]
+    kind, role, length, width, static, offroad_kind, kmax, alat_max, x0, y0, yaw0, v0_init,
+    idx0, d0, stop_s, light_idx, hold_s, end_s, ignore_red, mobil_ok, lane_lo, lane_hi,
+    # paths [A, N]
+    path_x, path_y, path_tx, path_ty, path_k, path_vcap, path_n, path_ds,
+    # manoeuvres [M] and their per-world samples [W, M]
+    man_agent, man_kind, trig_kind, trig_val, man_speed, man_accel, man_doff, man_dur,
+    # per-world behaviour [W, A]
+    p_v0, p_a, p_b, p_t, p_s0, p_tau,
+    # ego plan [W, T-1] / [W]
+    plan_has_acc, plan_acc, plan_has_lc, plan_lc_off, plan_lc_t0, plan_lc_dur,
+    # lights [L, T]
+    light_state,
+    # scene scalars
+    mu_g, dt, n_t, lane_w, radius0, lo0, hi0, has_j, j_ox, j_oy, j_hx, j_hy, lo1, hi1,
+    # outputs
+    out_x, out_y, out_yaw, out_v, out_a, collision, ego_coll, first_coll, offroad, min_ttc,
+    fired_step,
+):
+    n_w = p_v0.shape[0]
+    n_ag = kind.shape[0]
+    n_m = man_agent.shape[0]
+    radius = 0.5 * np.sqrt(length * length + width * width)
+    for w in prange(n_w):
+        x = x0.copy()
+        y = y0.copy()
+        yaw = yaw0.copy()
+        v = v0_init.copy()
+        acc = np.zeros(n_ag)
+        idx = idx0.copy()
+        c = np.cos(yaw)
+        s = np.sin(yaw)
+        kap = np.zeros(n_ag)
+        d_now = d0.copy()
+        d_from = d0.copy()
+        d_to = d0.copy()
+        lc_t0 = np.full(n_ag, -BIG)
+        lc_dur = np.ones(n_ag)
+        lane_k = np.zeros(n_ag, np.int64)
+        vdes = p_v0[w].copy()
+        amax = p_a[w].copy()
+        brake_on = np.zeros(n_ag, np.bool_)
+        brake_acc = np.zeros(n_ag)
+        hold_on = np.zeros(n_ag, np.bool_)
+        for i in range(n_ag):
+            hold_on[i] = hold_s[i] < BIG * 0.5
+        cmd_a = np.zeros(n_ag)
+        cmd_k = np.zeros(n_ag)
+        fired = np.zeros(n_m, np.bool_)
+        mttc = BIG
+        if plan_has_lc[w]:
+            d_to[0] = plan_lc_off[w]
+            lc_t0[0] = plan_lc_t0[w]
+            lc_dur[0] = plan_lc_dur[w]
+        for t in range(n_t):
+            time = t * dt
+            # ---------------------------------------------------------- record state
+            for i in range(n_ag):
+                out_x[w, i, t] = x[i]
+                out_y[w, i, t] = y[i]
+                out_yaw[w, i, t] = yaw[i]
+                out_v[w, i, t] = v[i]
+            _record_checks(w, t, x, y, c, s, radius, length, width, static, offroad_kind, n_ag,
+                           radius0, lo0, hi0, has_j, j_ox, j_oy, j_hx, j_hy, lo1, hi1,
+                           collision, ego_coll, first_coll, offroad)
+            # ---------------------------------------------------------- path projection
+            for i in range(n_ag):
+                if static[i]:
+                    continue
+                k = idx[i]
+                nmax = path_n[i] - 2
+                while k < nmax:
+                    ex = x[i] - path_x[i, k + 1]
+                    ey = y[i] - path_y[i, k + 1]
+                    if ex * path_tx[i, k + 1] + ey * path_ty[i, k + 1] > 0.0:
+                        k += 1
+                    else:
+                        break
+                while k > 0:
+                    ex = x[i] - path_x[i, k]
+                    ey = y[i] - path_y[i, k]
+                    if ex * path_tx[i, k] + ey * path_ty[i, k] < 0.0:
+                        k -= 1
+                    else:
+                        break
+                idx[i] = k
+                kap[i] = path_k[i, k]
+                ex = x[i] - path_x[i, k]
+                ey = y[i] - path_y[i, k]
+                d_now[i] = -ex * path_ty[i, k] + ey * path_tx[i, k]
+            # ---------------------------------------------------------- ego min TTC
+            # gap / closing speed in the ego frame, counted when the other box is (or, moving
+            # at constant velocity, will be at contact time) inside the ego's lateral corridor
+            for j in range(1, n_ag):
+                dxw = x[j] - x[0]
+                dyw = y[j] - y[0]
+                dx = dxw * c[0] + dyw * s[0]
+                if dx <= 0.0:
+                    continue
+                dy = -dxw * s[0] + dyw * c[0] - 0.5 * kap[0] * dx * dx
+                cd = c[0] * c[j] + s[0] * s[j]
+                sd = c[0] * s[j] - s[0] * c[j]
+                ext_lon = 0.5 * (length[j] * abs(cd) + width[j] * abs(sd))
+                ext_lat = 0.5 * (length[j] * abs(sd) + width[j] * abs(cd))
+                gap = dx - 0.5 * length[0] - ext_lon
+                vrx = v[j] * cd - v[0]
+                vry = v[j] * sd
+                half = 0.5 * width[0] + ext_lat
+                if gap <= 0.0:
+                    if abs(dy) <= half:
+                        mttc = 0.0
+                    continue
+                if vrx >= -0.01:
+                    continue
+                tau = gap / -vrx
+                if abs(dy + vry * tau) <= half and tau < mttc:
+                    mttc = tau
+            # ---------------------------------------------------------- triggers
+            for m in range(n_m):
+                if fired[m]:
+                    continue
+                i = man_agent[m]
+                tk = trig_kind[m]
+                val = trig_val[w, m]
+                go = False
+                if tk == T_TIME:
+                    go = time >= val
+                elif tk == T_DISTANCE:
+                    ddx = x[i] - x[0]
+                    ddy = y[i] - y[0]
+                    go = math.sqrt(ddx * ddx + ddy * ddy) <= val
+                else:
+                    ddx = x[i] - x[0]
+                    ddy = y[i] - y[0]
+                    dx = ddx * c[0] + ddy * s[0]
+                    if dx > 0.0:
+                        cd = c[0] * c[i] + s[0] * s[i]
+                        sd = c[0] * s[i] - s[0] * c[i]
+                        ext_lon = 0.5 * (length[i] * abs(cd) + width[i] * abs(sd))
+                        gap = max(0.0, dx - 0.5 * length[0] - ext_lon)
+                        closing = max(v[0] - v[i] * cd, 0.1)
+                        go = gap / closing <= val
+                if not go:
+                    continue
+                fired[m] = True
+                fired_step[w, m] = t
+                mk = man_kind[m]
+                if man_speed[w, m] >= 0.0:
+                    vdes[i] = man_speed[w, m]
+                if mk == M_BRAKE:
+                    brake_on[i] = True
+                    brake_acc[i] = man_accel[w, m] if man_accel[w, m] < 0.0 else -4.0
+                    if man_speed[w, m] < 0.0:
+                        vdes[i] = 0.0
+                elif man_accel[w, m] > 0.0:
+                    amax[i] = man_accel[w, m]
+                if mk == M_LANE_CHANGE:
+                    d_from[i] = d_now[i]
+                    d_to[i] = man_doff[m]
+                    lc_t0[i] = time
+                    lc_dur[i] = man_dur[m]
+                elif mk == M_TURN or mk == M_CROSS or mk == M_RUN_RED:
+                    hold_on[i] = False
+            # ---------------------------------------------------------- controls
+            for i in range(n_ag):
+                cmd_a[i] = 0.0
+                cmd_k[i] = 0.0
+                if static[i]:
+                    continue
+                ri = role[i]
+                is_point = kind[i] == K_PED or kind[i] == K_ANIMAL
+                k = idx[i]
+                ds = path_ds[i]
+                s_here = k * ds + (x[i] - path_x[i, k]) * path_tx[i, k] + (
+                    y[i] - path_y[i, k]) * path_ty[i, k]
+                s_front = s_here + 0.5 * length[i]
+                # ---- leader search
+                best_gap = BIG
+                best_vl = 0.0
+                # corridor in the path frame (tangent at the projection): it follows the lane
+                # even while the agent is yawed by a lane change
+                xi, yi, ci, si = x[i], y[i], path_tx[i, k], path_ty[i, k]
+                hk = 0.5 * kap[i]
+                if not is_point:
+                    shift = d_to[i] - d_now[i]
+                    excl = 0 if ri == R_HAZARD else -1
+                    hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
+                    hli = 0.5 * length[i]
+                    best_j = -1
+                    for j in range(n_ag):  # early rejects first: most pairs end here
+                        dxw = x[j] - xi
+                        dyw = y[j] - yi
+                        dx = dxw * ci + dyw * si
+                        if dx <= 0.0 or dx > best_gap + 20.0 or j == i or j == excl:
+                            continue
+                        dy = -dxw * si + dyw * ci - hk * dx * dx
+                        if abs(dy) > 8.0 and abs(dy - shift) > 8.0:
+                            continue
+                        acd = abs(ci * c[j] + si * s[j])
+                        asd = abs(ci * s[j] - si * c[j])
+                        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
+                        if abs(dy) > half and abs(dy - shift) > half:
+                            continue
+                        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
+                        if gap < best_gap:
+                            best_gap = gap
+                            best_j = j
+                    if best_j >= 0:
+                        best_vl = v[best_j] * (ci * c[best_j] + si * s[best_j])
+                # ---- virtual stopped leaders
+                li = light_idx[i]
+                if li >= 0 and not ignore_red[i] and s_front < stop_s[i]:
+                    st = light_state[li, t]
+                    dist = stop_s[i] - s_front
+                    if st == 2 or (st == 1 and dist > v[i] * v[i] / (2.0 * 3.0)):
+                        if dist < best_gap:
+                            best_gap = dist
+                            best_vl = 0.0
+                if hold_on[i] and s_front < hold_s[i] + 0.5:
+                    dist = hold_s[i] - s_front
+                    if dist < best_gap:
+                        best_gap = max(dist, 0.0)
+                        best_vl = 0.0
+                if end_s[i] < BIG * 0.5:
+                    dist = end_s[i] - s_here
+                    if dist < best_gap:
+                        best_gap = max(dist, 0.0)
+                        best_vl = 0.0
+                # ---- longitudinal command
+                vd = vdes[i]
+                if not is_point:
+                    vc = path_vcap[i, k]
+                    if vc < vd:
+                        vd = vc
+                if ri == R_EGO and plan_has_acc[w]:
+                    a_cmd = plan_acc[w, min(t, plan_acc.shape[1] - 1)]
+                elif ri == R_EGO or ri == R_BACKGROUND:
+                    a_raw = _idm(v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i],
+                                 p_s0[w, i])
+                    lag = min(1.0, dt / max(p_tau[w, i], dt))
+                    a_cmd = acc[i] + (a_raw - acc[i]) * lag
+                else:
+                    if brake_on[i] and v[i] > vd + 0.05:
+                        a_cmd = brake_acc[i]
+                    else:
+                        a_cmd = 2.0 * (vd - v[i])
+                        if a_cmd > amax[i]:
+                            a_cmd = amax[i]
+                        if a_cmd < -p_b[w, i]:
+                            a_cmd = -p_b[w, i]
+                    if best_gap < 0.5 * BIG:
+                        a_i = _idm(v[i], max(vd, 0.2), best_gap, best_vl, max(amax[i], 0.5),
+                                   p_b[w, i], p_t[w, i], p_s0[w, i])
+                        if a_i < a_cmd:
+                            a_cmd = a_i
+                if a_cmd > mu_g:
+                    a_cmd = mu_g
+                if a_cmd < -mu_g:
+                    a_cmd = -mu_g
+                if v[i] + a_cmd * dt < 0.0:
+                    a_cmd = -v[i] / dt
+                cmd_a[i] = a_cmd
+                # ---- MOBIL (background, once per second, staggered)
+                if ri == R_BACKGROUND and mobil_ok[i] and (t + i) % 10 == 0 and v[i] > 2.0 \
+                        and time > lc_t0[i] + lc_dur[i]:
+                    a_cur = _idm(v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i],
+                                 p_s0[w, i])
+                    best_gain = MOBIL_GAIN
+                    best_dir = 0
+                    for dirn in (-1, 1):
+                        nk = lane_k[i] + dirn
+                        if nk < lane_lo[i] or nk > lane_hi[i]:
+                            continue
+                        shift = nk * lane_w - d_now[i]
+                        lg = BIG
+                        lv = 0.0
+                        fg = BIG
+                        fj = -1
+                        for j in range(n_ag):
+                            if j == i:
+                                continue
+                            dxw = x[j] - x[i]
+                            dyw = y[j] - y[i]
+                            dx = dxw * ci + dyw * si
+                            dy = -dxw * si + dyw * ci - hk * dx * dx
+                            cd = ci * c[j] + si * s[j]
+                            sd = ci * s[j] - si * c[j]
+                            half = 0.5 * width[i] + 0.5 * (length[j] * abs(sd) + width[j] * abs(cd)) \
+                                + CORRIDOR_MARGIN_M
+                            if abs(dy - shift) > half:
+                                continue
+                            ext = 0.5 * (length[j] * abs(cd) + width[j] * abs(sd))
+                            if dx > 0.0:
+                                g = dx - 0.5 * length[i] - ext
+                                if g < lg:
+                                    lg = g
+                                    lv = v[j] * cd
+                            else:
+                                g = -dx - 0.5 * length[i] - ext
+                                if g < fg:
+                                    fg = g
+                                    fj = j
+                        if lg < 1.0 or fg < 1.0:
+                            continue
+                        if fj >= 0 and not static[fj]:
+                            vf = v[fj]
+                            a_f = _idm(vf, max(vdes[fj], 0.2), fg, v[i], max(amax[fj], 0.5),
+                                       p_b[w, fj], p_t[w, fj], p_s0[w, fj])
+                            if a_f < -MOBIL_BSAFE:
+                                continue
+                        a_new = _idm(v[i], vd, lg, lv, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
+                        gain = a_new - a_cur - (0.1 if dirn > 0 else 0.0)  # keep-right bias
+                        if gain > best_gain:
+                            best_gain = gain
+                            best_dir = dirn
+                    if best_dir != 0:
+                        lane_k[i] += best_dir
+                        d_from[i] = d_now[i]
+                        d_to[i] = lane_k[i] * lane_w
+                        lc_t0[i] = time
+                        lc_dur[i] = MOBIL_LC_S
+                # ---- lateral: pure pursuit on the offset path
+                vv = max(v[i], 0.0)
+                if is_point:
+                    ld = 1.5
+                else:
+                    ld = min(25.0, max(4.0, 0.9 * vv + 2.0))
+                kk = min(k + int(ld / ds) + 1, path_n[i] - 1)
+                tl = time + ld / max(vv, 1.0)
+                u = (tl - lc_t0[i]) / lc_dur[i]
+                off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
+                tx = path_x[i, kk] - path_ty[i, kk] * off - x[i]
+                ty = path_y[i, kk] + path_tx[i, kk] * off - y[i]
+                lx = tx * c[i] + ty * s[i]
+                ly = -tx * s[i] + ty * c[i]
+                l2 = lx * lx + ly * ly
+                curv = 2.0 * ly / l2 if l2 > 1e-6 else 0.0
+                if lx < 0.05:
+                    curv = kmax[i] if ly >= 0 else -kmax[i]
+                kl = kmax[i]
+                vm = vv + 0.5 * cmd_a[i] * dt
+                if vm > 0.1:
+                    kl2 = alat_max[i] / (vm * vm)
+                    if kl2 < kl:
+                        kl = kl2
+                if curv > kl:
+                    curv = kl
+                if curv < -kl:
+                    curv = -kl
+                cmd_k[i] = curv
+            # ---------------------------------------------------------- integrate
+            if t == n_t - 1:
+                for i in range(n_ag):
+                    out_a[w, i, t] = acc[i] if not static[i] else 0.0
+                break
+            for i in range(n_ag):
+                if static[i]:
+                    out_a[w, i, t] = 0.0
+                    continue
+                a_i = cmd_a[i]
+                v_new = v[i] + a_i * dt
+                if v_new < 0.0:
+                    v_new = 0.0
+                    a_i = -v[i] / dt
+                vm = 0.5 * (v[i] + v_new)
+                dyaw = vm * cmd_k[i] * dt
+                yaw[i] += dyaw
+                v[i] = v_new
+                acc[i] = a_i
+                if abs(dyaw) < 0.05:  # rotate (cos, sin) by Taylor series: no trig per step
+                    h = 0.5 * dyaw
+                    ch = 1.0 - 0.5 * h * h
+                    sh = h - h * h * h / 6.0
+                    cm = c[i] * ch - s[i] * sh
+                    sm = s[i] * ch + c[i] * sh
+                    x[i] += vm * cm * dt
+                    y[i] += vm * sm * dt
+                    c2 = cm * ch - sm * sh
+                    s2 = sm * ch + cm * sh
+                    nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
+                    c[i] = c2 * nrm
+                    s[i] = s2 * nrm
+                else:
+                    ym = yaw[i] - 0.5 * dyaw
+                    x[i] += vm * math.cos(ym) * dt
+                    y[i] += vm * math.sin(ym) * dt
+                    c[i] = math.cos(yaw[i])
+                    s[i] = math.sin(yaw[i])
+                out_a[w, i, t] = a_i
+        min_ttc[w] = mttc
+
+
+@njit(cache=True, fastmath=FASTMATH, parallel=True)
+def checks_kernel(xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out,
+                  reason_out):
+    """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) per [W, A].
+
+    ``reason_out[w, a]`` gets a code of the first physics violation: 1 accel, 2 lateral accel,
+    3 speed, 4 teleport, 5 non-finite.
+    """
+    n_w, n_ag, n_t = xs.shape
+    for w in prange(n_w):
+        for i in range(n_ag):
+            kd = kind[i]
+            vmax = 70.0
+            if kd == K_TRUCK:
+                vmax = 45.0
+            elif kd == K_CYCLIST:
+                vmax = 20.0
+            elif kd == K_PED:
+                vmax = 12.0
+            elif kd == K_ANIMAL:
+                vmax = 25.0
+            vehicle = kd == K_CAR or kd == K_TRUCK or kd == K_CYCLIST
+            check_comfort = role[i] == R_EGO or role[i] == R_BACKGROUND
+            a_lim = 1.02 * mu_g + 0.05
+            comfort = False
+            phys = 0
+            prev_yr = 0.0
+            for t in range(n_t - 1):
+                v0 = vs[w, i, t]
+                v1 = vs[w, i, t + 1]
+                if not (math.isfinite(xs[w, i, t + 1]) and math.isfinite(ys[w, i, t + 1])
+                        and math.isfinite(v1) and math.isfinite(yaws[w, i, t + 1])):
+                    phys = 5
+                    break
+                a_fd = (v1 - v0) / dt
+                dyaw = yaws[w, i, t + 1] - yaws[w, i, t]
+                if dyaw > math.pi:
+                    dyaw -= 2.0 * math.pi
+                elif dyaw < -math.pi:
+                    dyaw += 2.0 * math.pi
+                yr = dyaw / dt
+                vm = 0.5 * (v0 + v1)
+                a_lat = vm * yr
+                ddx = xs[w, i, t + 1] - xs[w, i, t]
+                ddy = ys[w, i, t + 1] - ys[w, i, t]
+                dist = math.sqrt(ddx * ddx + ddy * ddy)
+                if phys == 0:
+                    if abs(a_fd) > a_lim:
+                        phys = 1
+                    elif vehicle and abs(a_lat) > 1.05 * mu_g + 0.1:
+                        phys = 2
+                    elif v1 > vmax or v1 < -1e-3:
+                        phys = 3
+                    elif dist > max(v0, v1) * dt * 1.02 + 0.01:
+                        phys = 4
+                if check_comfort and not comfort:
+                    if a_fd < -4.05 or a_fd > 2.40 or abs(a_lat) > 4.89 or abs(yr) > 0.95:
+                        comfort = True
+                    elif t >= 3:
+                        # 3-step differences: a light smoothing, like nuPlan's filtered signals
+                        jerk = (accs[w, i, t] - accs[w, i, t - 3]) / (3.0 * dt)
+                        yacc = (yr - prev_yr) / dt
+                        if abs(jerk) > 4.13 or abs(yacc) > 1.93:
+                            comfort = True
+                prev_yr = yr
+            comfort_out[w, i] = comfort
+            physics_out[w, i] = phys > 0
+            reason_out[w, i] = phys

@@ -1,0 +1,205 @@
+"""Batch builds on a real two-node Ray cluster on this machine (``ray start``), resumable.
+
+The head and the second node each offer one CPU; builds run from driver subprocesses so a
+build can be killed mid-way and run again. The catalog is PostgreSQL when the Debian binaries
+are there (E1's throwaway server), else SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ (pgserver)
+
+RAY = str(Path(sys.executable).parent / "ray")
+TINY_OPTS = {"width_px": 160, "height_px": 96, "fps": 1.25, "seconds": 8.0}
+
+DRIVER = r"""
+import json, sys
+from generator.build import BuildOptions
+from serving.ray_build import build_library_on_ray
+cfg = json.loads(sys.argv[1])
+def progress(done, total):
+    print(json.dumps({"progress": [done, total]}), flush=True)
+s = build_library_on_ray(cfg["classes"], cfg["variants"], address=cfg["address"],
+                         catalog_url=cfg["catalog_url"], storage=cfg["storage"],
+                         progress=progress, options=BuildOptions(**cfg["opts"]),
+                         chunk_size=cfg["chunk"], task_cpus=1.0)
+print(json.dumps({"summary": {**s.to_dict(), "node_ids": s.node_ids, "tokens": s.tokens}}),
+      flush=True)
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0", TQDM_DISABLE="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A Ray head plus a second node, 1 CPU each, on loopback; stopped afterwards."""
+    if not Path(RAY).exists():
+        pytest.skip("ray CLI not installed")
+    from serving.local import free_port
+
+    tmp = tmp_path_factory.mktemp("raycluster")
+    port = free_port()
+    temp_dir = f"/tmp/ray-wmgen-{os.getpid()}"
+    head = [
+        RAY,
+        "start",
+        "--head",
+        f"--port={port}",
+        "--num-cpus=1",
+        "--num-gpus=0",
+        "--include-dashboard=false",
+        "--node-ip-address=127.0.0.1",
+        f"--temp-dir={temp_dir}",
+        "--disable-usage-stats",
+    ]
+    subprocess.run(head, check=True, env=_env(), capture_output=True, timeout=120)
+    address = f"127.0.0.1:{port}"
+    try:
+        subprocess.run(
+            [
+                RAY,
+                "start",
+                f"--address={address}",
+                "--num-cpus=1",
+                "--num-gpus=0",
+                "--node-ip-address=127.0.0.1",
+                "--disable-usage-stats",
+            ],
+            check=True,
+            env=_env(),
+            capture_output=True,
+            timeout=120,
+        )
+        catalog_url, pg = _catalog_url(tmp)
+        yield {
+            "address": address,
+            "catalog_url": catalog_url,
+            "storage": str(tmp / "storage"),
+            "pg": pg,
+        }
+    finally:
+        subprocess.run([RAY, "stop", "--force"], env=_env(), capture_output=True, timeout=120)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        if "pg" in locals() and pg is not None:
+            pg.stop()
+
+
+def _catalog_url(tmp: Path) -> tuple[str, Any]:
+    try:
+        from pgserver import find_pg_bin, start_pg_server
+    except ImportError:
+        find_pg_bin = None  # type: ignore[assignment]
+    if find_pg_bin is not None and find_pg_bin() is not None:
+        pg = start_pg_server()
+        return pg.create_database("wmgen_raybuild"), pg
+    return f"sqlite:///{tmp / 'catalog.sqlite'}", None
+
+
+def _run_driver(
+    cluster: dict[str, Any],
+    classes: list[int],
+    variants: int,
+    kill_after_progress: int | None = None,
+) -> dict[str, Any] | None:
+    cfg = {
+        "classes": classes,
+        "variants": variants,
+        "address": cluster["address"],
+        "catalog_url": cluster["catalog_url"],
+        "storage": cluster["storage"],
+        "opts": TINY_OPTS,
+        "chunk": 1,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, json.dumps(cfg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=Path(__file__).resolve().parents[2],
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    summary = None
+    deadline = time.monotonic() + 300
+    for line in proc.stdout:
+        if time.monotonic() > deadline:
+            break
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if "progress" in msg and kill_after_progress is not None:
+            done, _total = msg["progress"]
+            if done >= kill_after_progress:
+                os.killpg(proc.pid, signal.SIGKILL)  # the driver dies mid-build
+                proc.wait(timeout=60)
+                return None
+        if "summary" in msg:
+            summary = msg["summary"]
+    proc.wait(timeout=120)
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    return summary
+
+
+def _catalog(cluster: dict[str, Any]) -> Any:
+    from scenario_library.catalog import Catalog, ClipQuery
+
+    cat = Catalog(cluster["catalog_url"])
+    return cat, ClipQuery
+
+
+def test_build_spreads_over_two_nodes(cluster: dict[str, Any]) -> None:
+    import ray
+
+    summary = _run_driver(cluster, [2, 4], 2)
+    assert summary is not None
+    assert summary["requested"] == 4 and summary["failed"] == 0
+    assert summary["generated"] == 4
+    ray.init(address=cluster["address"], logging_level="ERROR")
+    try:
+        alive = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+    finally:
+        ray.shutdown()
+    assert len(alive) == 2
+    assert set(summary["node_ids"]) == alive, "tasks ran on both nodes"
+    cat, query = _catalog(cluster)
+    page = cat.query_clips(query(with_total=True, limit=100))
+    assert page.total == 4
+    job = cat.get_job(summary["job_id"])
+    assert job.state.value == "succeeded" and sorted(job.clip_tokens) == sorted(summary["tokens"])
+
+
+def test_build_resumes_after_kill_without_duplicates(cluster: dict[str, Any]) -> None:
+    classes, variants = [6, 7, 10], 2
+    killed = _run_driver(cluster, classes, variants, kill_after_progress=1)
+    assert killed is None
+    cat, query = _catalog(cluster)
+    partial = {r.token for r in cat.query_clips(query(limit=500)).items if r.class_id in classes}
+    assert len(partial) < len(classes) * variants, "the kill happened before the end"
+    summary = _run_driver(cluster, classes, variants)
+    assert summary is not None and summary["failed"] == 0
+    assert summary["requested"] == 6
+    assert summary["skipped_existing"] >= len(partial)
+    rows = [r for r in cat.query_clips(query(limit=500)).items if r.class_id in classes]
+    assert len(rows) == 6 == len({r.token for r in rows}), "complete, no duplicates"
+    assert {(r.class_id, r.seed) for r in rows} == {(c, s) for c in classes for s in range(2)}
