@@ -161,6 +161,7 @@ def main() -> None:
     p.add_argument("--drain-timeout", type=float, default=600.0)
     p.add_argument("--max-queued-jobs", type=int, default=100, help="for a started service")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="also write the JSON result to this file")
     args = p.parse_args()
 
     service = None
@@ -189,7 +190,10 @@ def main() -> None:
     finally:
         if service is not None:
             service.stop()
-    print(json.dumps(result, indent=1))
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
     if result["lost_jobs"]:
         raise SystemExit(1)
 

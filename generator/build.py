@@ -8,6 +8,7 @@ builds (``serving.ray_build``).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -160,7 +161,10 @@ def build_library(
         return summary
 
     env = {k: v for k, v in os.environ.items() if k.startswith("WMGEN_")}
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+    # spawn, not fork: the parent may already run numba / torch thread pools, which do not
+    # survive a fork
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(root, env)) as pool:
         pending = {}
         queue = list(todo)

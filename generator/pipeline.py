@@ -333,11 +333,12 @@ class ClipPipeline:
     ) -> ClipResult:
         """Classical corner-case augmentation of a real (or catalogued) clip, catalogued with
         its source as provenance. The token hashes the source bytes, effects and seed."""
-        from generator.augment import augment_clip
+        from generator.augment import augment_clip, check_effects
         from generator.io.openlabel import load_openlabel
         from generator.io.video import read_video, write_thumbnail, write_video
 
         report = progress or (lambda _f, _m: None)
+        effects = check_effects(effects)
         src_sha = hashlib.sha256(Path(source).read_bytes()).hexdigest()
         labels_doc = load_openlabel(Path(labels)) if labels is not None else None
         token = _sha256_json({"augment": src_sha, "effects": list(effects), "seed": seed,

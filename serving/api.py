@@ -630,6 +630,8 @@ def create_app(services: Services | None = None) -> FastAPI:
         out = await svc(request).scene.whatif.remote(
             spec.model_dump(mode="json"), body.seed, body.n_plans, body.n_samples
         )
+        if "error" in out:
+            raise ApiError(out["error"], field=out["field"], status_code=422)
         return S.WhatIfOut.model_validate(out)
 
     # -------------------------------------------------------------------------- augment

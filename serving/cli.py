@@ -15,7 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 
 app = typer.Typer(
@@ -159,7 +158,6 @@ def whatif(
 ) -> None:
     """Closed-loop what-if: K ego plans x M reactive futures, scored; prints the best plan."""
     from generator.world.whatif import whatif as run_whatif
-
     from scenario_library.sampling import sample_scene
 
     scene = sample_scene(class_id, seed)
@@ -444,10 +442,11 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         rv = app(args=argv, prog_name="wmgen", standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail("aborted", 130)
-    except click.ClickException as exc:  # usage errors: bad option, missing argument
-        _fail(exc.format_message(), 2)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        fmt = getattr(exc, "format_message", None)
+        _fail(" ".join((fmt() if fmt else str(exc)).split()), 2)
     except (
         BadInput,
         SpecError,

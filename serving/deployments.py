@@ -133,78 +133,61 @@ class SceneWorker:
         self.args = args
         # warm the imports and numba kernels once so the first request is as fast as the rest
         try:
-            self._run({"class_id": 0, "tags": [], "params": {}}, 0, 2, 2)
+            from generator.world.whatif import warmup
+
+            warmup()
         except Exception as exc:  # a warm-up failure must not kill the replica
             log.warning("what-if warm-up failed: %s", exc)
 
     def _run(self, spec: dict[str, Any], seed: int, n_plans: int, n_samples: int) -> dict[str, Any]:
         from generator.world.whatif import whatif
-
         from scenario_library.sampling import sample_scene
         from scenario_library.spec import ScenarioSpec
 
         t0 = time.perf_counter()
         scene = sample_scene(ScenarioSpec.model_validate(spec), seed)
         res = whatif(scene, n_plans=n_plans, n_samples=n_samples, seed=seed)
-        out = whatif_to_dict(res)
         return {
             "class_id": int(scene.scenario.class_id),
             "seed": seed,
             "n_plans": n_plans,
             "n_samples": n_samples,
-            "best_plan": out.pop("best_plan"),
-            "plans": out.pop("plans"),
+            **whatif_to_dict(res),
             "elapsed_ms": (time.perf_counter() - t0) * 1e3,
         }
 
     async def whatif(
         self, spec: dict[str, Any], seed: int, n_plans: int, n_samples: int
     ) -> dict[str, Any]:
-        return await asyncio.to_thread(self._run, spec, seed, n_plans, n_samples)
+        """The what-if answer, or {"error", "field"} when the spec cannot be played out."""
+        from generator.errors import RolloutError
+        from scenario_library.errors import SpecError
+
+        try:
+            return await asyncio.to_thread(self._run, spec, seed, n_plans, n_samples)
+        except SpecError as exc:
+            return {"error": str(exc), "field": exc.field}
+        except RolloutError as exc:
+            return {"error": str(exc), "field": "spec"}
 
 
 def whatif_to_dict(res: Any) -> dict[str, Any]:
-    """``WhatIfResult`` -> {"best_plan": int, "plans": [per-plan stats]} (JSON-ready)."""
+    """``generator.world.whatif.WhatIfResult`` -> JSON-ready dict (non-finite -> None)."""
     from generator.pipeline import _jsonable
 
-    if hasattr(res, "to_dict"):
-        d = res.to_dict()
-    elif hasattr(res, "model_dump"):
-        d = res.model_dump()
-    else:
-        from dataclasses import asdict, is_dataclass
-
-        d = asdict(res) if is_dataclass(res) and not isinstance(res, type) else dict(vars(res))
-    best = d.get("best_plan", d.get("best_plan_index", d.get("best")))
-    plans = d.get("plans", d.get("plan_stats", []))
-    if isinstance(plans, dict):  # columns -> rows
-        n = len(next(iter(plans.values()))) if plans else 0
-        plans = [{k: v[i] for k, v in plans.items()} for i in range(n)]
-    return {"best_plan": int(best), "plans": [_jsonable(_plain(p)) for p in plans]}
+    d = res.to_dict()
+    return {
+        "best_plan": int(d["best_index"]),
+        "best_name": str(d["best_name"]),
+        "n_futures": int(d["n_futures"]),
+        "plans": [_finite(_jsonable(p)) for p in d["plans"]],
+    }
 
 
-def _plain(p: Any) -> Any:
-    if hasattr(p, "model_dump"):
-        return p.model_dump()
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(p) and not isinstance(p, type):
-        return {k: _to_py(v) for k, v in asdict(p).items()}
-    if isinstance(p, dict):
-        return {k: _to_py(v) for k, v in p.items()}
-    return p
-
-
-def _to_py(v: Any) -> Any:
+def _finite(p: dict[str, Any]) -> dict[str, Any]:
     import math
 
-    import numpy as np
-
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, float | np.floating) and not math.isfinite(float(v)):
-        return None
-    return v
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in p.items()}
 
 
 # ------------------------------------------------------------------------------- video
@@ -261,25 +244,32 @@ class VideoBackendWorker:
         except Exception as exc:
             log.info("record_generation failed: %s", exc)
 
-    async def generate_one(self, req: Any) -> Any:
+    async def generate_one(self, req: Any, is_cancelled: Any) -> Any:
         """One ClipRequest -> ClipResult, through the batching queue."""
-        out = await self.generate(req)
+        out = await self.generate(_Item(req, is_cancelled))
         if isinstance(out, _Failed):
             raise out.exc
         return out
 
+    def _run_item(self, item: _Item) -> Any:
+        from serving.jobs import JobCancelled
+
+        if item.is_cancelled():  # checked when the item's turn comes, not when queued
+            raise JobCancelled(item.req.seed)
+        return self.pipeline.generate(item.req)
+
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
-    async def generate(self, reqs: list[Any]) -> list[Any]:
+    async def generate(self, items: list[_Item]) -> list[Any]:
         """Generate a batch of ClipRequests; same-shape requests run back to back."""
 
         def shape(r: Any) -> tuple[Any, ...]:
             return (r.backend, r.model_dir or "", r.width_px, r.height_px, r.fps, r.seconds)
 
-        order = sorted(range(len(reqs)), key=lambda i: shape(reqs[i]))
-        results: list[Any] = [None] * len(reqs)
+        order = sorted(range(len(items)), key=lambda i: shape(items[i].req))
+        results: list[Any] = [None] * len(items)
         for i in order:
             try:
-                results[i] = await asyncio.to_thread(self.pipeline.generate, reqs[i])
+                results[i] = await asyncio.to_thread(self._run_item, items[i])
             except Exception as exc:  # one failure must not fail its batch neighbours
                 results[i] = _Failed(exc)
         return results
@@ -303,6 +293,14 @@ class VideoBackendWorker:
 
     def __del__(self) -> None:
         self.runner.stop()
+
+
+class _Item:
+    """One queued clip: its request and how to tell that its job was cancelled."""
+
+    def __init__(self, req: Any, is_cancelled: Any) -> None:
+        self.req = req
+        self.is_cancelled = is_cancelled
 
 
 class _Failed:

@@ -34,7 +34,8 @@ KIND_AUGMENT = "augment"
 KIND_BUILD = "build"
 WORKER_KINDS = [KIND_CLIPS, KIND_AUGMENT, KIND_BUILD]
 
-GenerateFn = Callable[[Any], Awaitable[Any]]  # ClipRequest -> ClipResult
+#: (ClipRequest, is_cancelled) -> ClipResult; raises JobCancelled when is_cancelled() is True
+GenerateFn = Callable[[Any, Callable[[], bool]], Awaitable[Any]]
 
 
 class JobCancelled(Exception):
@@ -171,12 +172,17 @@ class JobRunner:
         done = 0
         errors: list[str] = []
 
+        def is_cancelled() -> bool:
+            return state.cancelled or self.catalog.get_job(job.token).state == "cancelled"
+
         async def one(req: ClipRequest) -> None:
             nonlocal done
-            await self._check_cancelled(state)
             t0 = time.perf_counter()
             try:
-                result = await self.generate(req)
+                result = await self.generate(req, is_cancelled)
+            except JobCancelled:
+                state.cancelled = True
+                return
             except Exception as exc:
                 errors.append(f"seed {req.seed}: {type(exc).__name__}: {exc}")
                 return
@@ -233,8 +239,8 @@ class JobRunner:
         p = job.payload
 
         def progress(done: int, total: int) -> None:
+            # the build writes its own JSON message (counts) into the row; keep it
             state.progress = done / max(total, 1)
-            state.message = f"{done}/{total} items"
 
         summary = await asyncio.to_thread(
             build_library_on_ray,

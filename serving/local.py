@@ -117,10 +117,10 @@ def serve_forever(
     args: AppArgs | None = None,
     address: str | None = None,
 ) -> None:
-    """Run the service until interrupted (Ctrl-C), printing its URL."""
-    url = start_service(host, port, args, address)
-    print(f"wmgen serving at {url}  (gallery {url}/, API docs {url}/docs)", flush=True)
+    """Run the service until interrupted (Ctrl-C), printing its URL; Ray is always shut down."""
     try:
+        url = start_service(host, port, args, address)
+        print(f"wmgen serving at {url}  (gallery {url}/, API docs {url}/docs)", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

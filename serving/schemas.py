@@ -207,9 +207,14 @@ class WhatIfOut(BaseModel):
     seed: int
     n_plans: int
     n_samples: int
-    best_plan: int
-    plans: list[dict[str, Any]]
-    elapsed_ms: float
+    best_plan: int = Field(description="index into plans")
+    best_name: str
+    n_futures: int = Field(description="plans x samples rollouts run")
+    plans: list[dict[str, Any]] = Field(
+        description="per plan: name, collision_rate, offroad_rate, comfort_rate, "
+        "mean_min_ttc_s, worst_min_ttc_s, mean_progress_m, score"
+    )
+    elapsed_ms: float = Field(description="scene sampling + rollouts + scoring [ms]")
 
 
 class HealthOut(BaseModel):

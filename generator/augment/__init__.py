@@ -5,7 +5,14 @@
 drop_frames, freeze_frames) and keeps OpenLABEL labels consistent with the new frames.
 """
 
-from generator.augment.clip import augment_clip, remap_labels
+from generator.augment.clip import augment_clip, check_effects, remap_labels
 from generator.augment.effects import EFFECTS, Effect, EffectRegistry
 
-__all__ = ["EFFECTS", "Effect", "EffectRegistry", "augment_clip", "remap_labels"]
+__all__ = [
+    "EFFECTS",
+    "Effect",
+    "EffectRegistry",
+    "augment_clip",
+    "check_effects",
+    "remap_labels",
+]

@@ -31,7 +31,8 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
 
 
-def _check_effects(effects: list[str]) -> list[str]:
+def check_effects(effects: list[str]) -> list[str]:
+    """Validated effect names (comma string or list); AugmentError names a bad one."""
     if isinstance(effects, str):
         effects = [e.strip() for e in effects.split(",") if e.strip()]
     effects = list(effects)
@@ -123,7 +124,7 @@ def augment_clip(
     ``AugmentError`` for unknown / repeated effect names, bad frames, or labels whose frame
     count differs from the video's.
     """
-    names = _check_effects(effects)
+    names = check_effects(effects)
     _check_frames(frames)
     if not np.isfinite(fps) or fps <= 0:
         raise AugmentError(f"fps: must be positive, got {fps!r}")

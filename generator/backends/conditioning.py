@@ -50,6 +50,15 @@ def resize_video(
     return np.stack(out, axis=0)
 
 
+def snap_size(height: int, width: int, factor: int) -> tuple[int, int]:
+    """Nearest (height, width) that are positive multiples of ``factor`` (for real clips of
+    arbitrary size: work there, resample back, so labels keep their pixel coordinates)."""
+    return (
+        max(factor, round(height / factor) * factor),
+        max(factor, round(width / factor) * factor),
+    )
+
+
 def to_pil_frames(frames: np.ndarray) -> list[Image.Image]:
     """[T, H, W, 3] uint8 -> list of RGB PIL images (what diffusers video pipelines take)."""
     return [Image.fromarray(np.ascontiguousarray(f), "RGB") for f in frames]

@@ -76,7 +76,7 @@ class LtxConditionBackend:
         cpu_offload: bool = False,
         compile: bool = False,
         *,
-        num_inference_steps: int = 30,
+        num_inference_steps: int | None = None,
         guidance_scale: float = 3.0,
         control_strength: float = 0.6,
         depth_weight: float = 0.5,
@@ -102,7 +102,11 @@ class LtxConditionBackend:
         )
         if not 0.0 <= control_strength <= 1.0:
             raise BackendRequestError(f"control_strength={control_strength}: must be in [0, 1]")
-        self.num_inference_steps = int(num_inference_steps)
+        self.num_inference_steps = (
+            int(num_inference_steps)
+            if num_inference_steps is not None
+            else self.loaded.default_steps(30)
+        )
         self.guidance_scale = float(guidance_scale)
         self.control_strength = float(control_strength)
         self.depth_weight = float(depth_weight)
@@ -148,9 +152,13 @@ class LtxConditionBackend:
             "chunking": f"max {self.max_chunk_frames} frames, overlap {self.overlap_frames}",
         }
 
+    def work_size(self, height: int, width: int) -> tuple[int, int]:
+        """``resolution`` if set, else the request's size (tiny checkpoints: scaled down)."""
+        return self.loaded.work_size(height, width, self.spatial_factor, self.resolution)
+
     def check_inputs(self, height: int, width: int, n_frames: int) -> None:
         f = self.spatial_factor
-        wh, ww = self.resolution if self.resolution is not None else (height, width)
+        wh, ww = self.work_size(height, width)
         for arg, v in (("height_px", wh), ("width_px", ww)):
             if v < f or v % f:
                 raise BackendRequestError(
@@ -177,7 +185,7 @@ class LtxConditionBackend:
         # 1. prompt
         prompt = compose_prompt(request.scene.scenario, request.prompt)
         # 2. conditioning video at the working size
-        wh, ww = self.resolution if self.resolution is not None else (h, w)
+        wh, ww = self.work_size(h, w)
         control = resize_video(layout_control_video(controls, self.depth_weight), wh, ww)
         # 3. chunk plan; 4. per chunk, seeded generator shared across the request's chunks
         plan = self.plan(t)

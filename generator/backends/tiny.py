@@ -43,6 +43,11 @@ _TOKENIZER_CORPUS = [
 
 TINY_FAMILIES: tuple[str, ...] = ("wan-vace", "wan-v2v", "ltx-condition")
 
+#: Written into the marker file; backends loading a tiny checkpoint use these unless told
+#: otherwise: 2 denoising steps, and a working size of at most 64x112 pixels (requests are
+#: generated there and resampled to their size, so a 1280x704 CPU end-to-end run stays fast).
+TINY_DEFAULTS: dict[str, int] = {"num_inference_steps": 2, "max_work_pixels": 64 * 112}
+
 
 def build_tokenizer(vocab_size: int = 160):  # -> PreTrainedTokenizerFast
     """A deterministic Unigram tokenizer with T5-style special tokens (pad=0, eos=1, unk=2)."""
@@ -254,6 +259,9 @@ def make_tiny(family: str, out_dir: Path | str, *, seed: int = 0) -> Path:
         pipe = _BUILDERS[family]()
     pipe.save_pretrained(out, safe_serialization=True)  # type: ignore[attr-defined]
     (out / TINY_MARKER).write_text(
-        json.dumps({"family": family, "seed": seed, "tiny": True}, indent=2) + "\n"
+        json.dumps(
+            {"family": family, "seed": seed, "tiny": True, "defaults": TINY_DEFAULTS}, indent=2
+        )
+        + "\n"
     )
     return out

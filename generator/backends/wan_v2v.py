@@ -35,6 +35,7 @@ from generator.backends.base import BackendOutput, BackendRequest
 from generator.backends.conditioning import (
     float_frames_to_uint8,
     resize_video,
+    snap_size,
     to_pil_frames,
 )
 from generator.backends.longclip import chunk_window, join_chunks, plan_chunks
@@ -77,12 +78,15 @@ class WanV2VBackend:
         cpu_offload: bool = False,
         compile: bool = False,
         *,
-        num_inference_steps: int = 30,
+        num_inference_steps: int | None = None,
         guidance_scale: float = 5.0,
         max_chunk_frames: int = 81,
         resolution: tuple[int, int] | None = None,
         negative_prompt: str = NEGATIVE_PROMPT,
     ) -> None:
+        """``resolution=None`` works at the clip's size snapped to the nearest multiple of the
+        model's factor (16) and resamples back; pass (h, w) to work elsewhere (e.g. Wan's
+        native (480, 832) for large real clips)."""
         from diffusers import WanVideoToVideoPipeline
 
         dev = resolve_device(device)
@@ -96,7 +100,11 @@ class WanV2VBackend:
         self.loaded: LoadedPipeline = load_pipeline(
             WanVideoToVideoPipeline, resolve_model_dir(model_dir), self.options
         )
-        self.num_inference_steps = int(num_inference_steps)
+        self.num_inference_steps = (
+            int(num_inference_steps)
+            if num_inference_steps is not None
+            else self.loaded.default_steps(30)
+        )
         self.guidance_scale = float(guidance_scale)
         self.resolution = resolution
         self.negative_prompt = negative_prompt
@@ -131,14 +139,17 @@ class WanV2VBackend:
             "guidance_scale": str(self.guidance_scale),
         }
 
+    def work_size(self, height: int, width: int) -> tuple[int, int]:
+        h, w = self.loaded.work_size(height, width, self.spatial_factor, self.resolution)
+        return (h, w) if self.resolution is not None else snap_size(h, w, self.spatial_factor)
+
     def check_inputs(self, height: int, width: int, strength: float) -> None:
         f = self.spatial_factor
-        wh, ww = self.resolution if self.resolution is not None else (height, width)
-        for arg, v in (("height_px", wh), ("width_px", ww)):
+        wh, ww = self.work_size(height, width)
+        for arg, v in (("resolution height", wh), ("resolution width", ww)):
             if v < f or v % f:
                 raise BackendRequestError(
-                    f"{arg}={v}: must be a positive multiple of {f} for {self.name}; "
-                    f"pass resolution=(h, w) to work at another size"
+                    f"{arg}={v}: must be a positive multiple of {f} for {self.name}"
                 )
         if not 0.0 < strength <= 1.0:
             raise BackendRequestError(f"strength={strength}: must be in (0, 1]")
@@ -153,7 +164,7 @@ class WanV2VBackend:
         _check_frames("source_frames", frames)
         t, h, w = frames.shape[:3]
         self.check_inputs(h, w, strength)
-        wh, ww = self.resolution if self.resolution is not None else (h, w)
+        wh, ww = self.work_size(h, w)
         src = resize_video(frames, wh, ww)
         plan = plan_chunks(t, self.max_chunk_frames, 0, self.temporal_factor)
         generator = seeded_generator(seed)
@@ -226,8 +237,9 @@ def insert_actor(
     """Insert a hazard actor into a real clip with VACE masks (see module docstring).
 
     ``frames`` [T, H, W, 3] uint8 real clip; ``actor_control`` [T, H, W, 3] uint8 the actor's
-    rendered control; ``actor_mask`` [T, H, W] bool where to generate. H and W must be
-    multiples of the model's factor (16 for Wan). Returns frames of the same shape.
+    rendered control; ``actor_mask`` [T, H, W] bool where to generate. Any H, W: the clip is
+    worked on at the nearest multiple of the model's factor (16 for Wan) and resampled back.
+    Returns frames of the same shape.
     """
     _check_frames("frames", frames)
     _check_frames("actor_control", actor_control)
@@ -239,6 +251,13 @@ def insert_actor(
     if not np.asarray(actor_mask).any():
         raise BackendRequestError("actor_mask: empty; the actor is not visible anywhere")
     backend = WanVaceBackend(model_dir, **backend_options)
-    mask = np.asarray(actor_mask, dtype=bool)
-    video = np.where(mask[..., None], actor_control, frames).astype(np.uint8)
-    return backend.run_vace(video, mask, prompt, seed)
+    h, w = frames.shape[1:3]
+    wh, ww = backend.work_size(h, w)
+    if backend.resolution is None:
+        wh, ww = snap_size(wh, ww, backend.spatial_factor)
+    mask = resize_video(np.asarray(actor_mask, dtype=np.uint8) * 255, wh, ww, nearest=True) > 0
+    video = np.where(
+        mask[..., None], resize_video(actor_control, wh, ww), resize_video(frames, wh, ww)
+    ).astype(np.uint8)
+    out = backend.run_vace(video, mask, prompt, seed)
+    return resize_video(out, h, w)

@@ -76,7 +76,7 @@ class WanVaceBackend:
         cpu_offload: bool = False,
         compile: bool = False,
         *,
-        num_inference_steps: int = 30,
+        num_inference_steps: int | None = None,
         guidance_scale: float = 5.0,
         conditioning_scale: float = 1.0,
         depth_weight: float = 0.5,
@@ -114,7 +114,7 @@ class WanVaceBackend:
     def _configure(
         self,
         *,
-        num_inference_steps: int = 30,
+        num_inference_steps: int | None = None,
         guidance_scale: float = 5.0,
         conditioning_scale: float = 1.0,
         depth_weight: float = 0.5,
@@ -124,7 +124,12 @@ class WanVaceBackend:
         resolution: tuple[int, int] | None = None,
         negative_prompt: str = NEGATIVE_PROMPT,
     ) -> None:
-        self.num_inference_steps = int(num_inference_steps)
+        #: None -> 30 for real weights, the tiny checkpoint's own default (2) for tiny ones
+        self.num_inference_steps = (
+            int(num_inference_steps)
+            if num_inference_steps is not None
+            else self.loaded.default_steps(30)
+        )
         self.guidance_scale = float(guidance_scale)
         self.conditioning_scale = float(conditioning_scale)
         self.depth_weight = float(depth_weight)
@@ -183,8 +188,9 @@ class WanVaceBackend:
 
     # ----------------------------------------------------------------------------------- checks
     def work_size(self, height: int, width: int) -> tuple[int, int]:
-        """(height, width) the model runs at: ``resolution`` if set, else the request's."""
-        return self.resolution if self.resolution is not None else (height, width)
+        """(height, width) the model runs at: ``resolution`` if set, else the request's
+        (tiny checkpoints: scaled down, see ``weights.LoadedPipeline.work_size``)."""
+        return self.loaded.work_size(height, width, self.spatial_factor, self.resolution)
 
     def check_inputs(self, height: int, width: int, n_frames: int) -> None:
         """Raise :class:`BackendRequestError` naming the argument for impossible requests."""

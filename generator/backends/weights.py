@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,27 @@ class LoadedPipeline:
     options: LoadOptions
     #: made by ``tiny.make_tiny`` (random weights): quality gates should record, not enforce
     tiny: bool = False
+    #: defaults a tiny checkpoint asks for (``num_inference_steps``, ``max_work_pixels``)
+    tiny_defaults: dict[str, Any] = field(default_factory=dict)
+
+    def default_steps(self, real_default: int) -> int:
+        return int(self.tiny_defaults.get("num_inference_steps", real_default))
+
+    def work_size(
+        self, height: int, width: int, factor: int, resolution: tuple[int, int] | None
+    ) -> tuple[int, int]:
+        """Where the model runs: ``resolution`` if given; for tiny checkpoints the request
+        scaled down to ``max_work_pixels`` (their output is noise; CPU end-to-end runs stay
+        fast); else the request's own size."""
+        if resolution is not None:
+            return resolution
+        max_px = self.tiny_defaults.get("max_work_pixels")
+        if max_px and height * width > max_px:
+            scale = (max_px / (height * width)) ** 0.5
+            h = max(factor, int(height * scale) // factor * factor)
+            w = max(factor, int(width * scale) // factor * factor)
+            return h, w
+        return height, width
 
 
 _CACHE: dict[tuple[str, str, LoadOptions], LoadedPipeline] = {}
@@ -226,6 +247,24 @@ def load_pipeline(pipeline_cls: Any, model_dir: str, options: LoadOptions) -> Lo
         return loaded
 
 
+_LOAD_ERRORS = (OSError, ValueError, KeyError, RuntimeError, TypeError, AttributeError)
+
+
+def _failing_component(local: Path, index: dict[str, Any]) -> str | None:
+    """Load components one by one to name the one that fails (error path only)."""
+    import importlib
+
+    for name, spec in index.items():
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
+            continue
+        try:
+            cls = getattr(importlib.import_module(spec[0]), spec[1])
+            cls.from_pretrained(str(local / name), local_files_only=True)
+        except Exception:  # any failure points at this component
+            return name
+    return None
+
+
 def _load_uncached(pipeline_cls: Any, model_dir: str, options: LoadOptions) -> LoadedPipeline:
     local = _local_dir(model_dir)
     if local is None:
@@ -237,12 +276,14 @@ def _load_uncached(pipeline_cls: Any, model_dir: str, options: LoadOptions) -> L
         from huggingface_hub import snapshot_download
 
         local = Path(snapshot_download(model_dir))
-    check_checkpoint_dir(local, pipeline_cls.__name__)
+    index = check_checkpoint_dir(local, pipeline_cls.__name__)
     try:
         pipe = pipeline_cls.from_pretrained(str(local), dtype=options.dtype, local_files_only=True)
-    except (OSError, ValueError, KeyError, RuntimeError, TypeError, AttributeError) as e:
+    except _LOAD_ERRORS as e:
+        part = _failing_component(local, index)
+        where = f"component {part!r}" if part else pipeline_cls.__name__
         raise ModelWeightsError(
-            f"model_dir={str(local)!r}: could not load {pipeline_cls.__name__}: {e}"
+            f"model_dir={str(local)!r}: could not load {where} (mismatched weights?): {e}"
         ) from e
     if hasattr(pipe, "set_progress_bar_config"):
         pipe.set_progress_bar_config(disable=True)
@@ -264,5 +305,11 @@ def _load_uncached(pipeline_cls: Any, model_dir: str, options: LoadOptions) -> L
             tr.compile_repeated_blocks(fullgraph=True)
         else:
             pipe.transformer = torch.compile(tr)
-    tiny = (local / TINY_MARKER).is_file()
-    return LoadedPipeline(pipe, str(local), weights_sha256(local), options, tiny)
+    marker = local / TINY_MARKER
+    tiny_defaults: dict[str, Any] = {}
+    if marker.is_file():
+        with contextlib.suppress(ValueError):
+            tiny_defaults = dict(json.loads(marker.read_text()).get("defaults", {}))
+    return LoadedPipeline(
+        pipe, str(local), weights_sha256(local), options, marker.is_file(), tiny_defaults
+    )

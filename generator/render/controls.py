@@ -72,15 +72,19 @@ class FramePoses:
     speed_mps: np.ndarray  # [A, T]
 
 
-def frame_times(rollout: RolloutBatch, fps: float, seconds: float | None) -> np.ndarray:
-    """Frame times k / fps for ``seconds`` (default: the rollout horizon) [s]."""
+def frame_times(
+    rollout: RolloutBatch, fps: float, seconds: float | None, start_s: float = 0.0
+) -> np.ndarray:
+    """Frame times start_s + k / fps for ``seconds`` (default: the rest of the horizon) [s]."""
     horizon = (rollout.n_steps - 1) * rollout.dt_s
+    if not 0.0 <= start_s < horizon:
+        raise RenderError(f"start_s={start_s}: must be in [0, {horizon:.3f}) s")
     if seconds is None:
-        seconds = horizon
+        seconds = horizon - start_s
     if seconds <= 0:
         raise RenderError(f"seconds={seconds}: must be > 0")
     n = max(round(seconds * fps), 1)
-    t = np.arange(n, dtype=np.float64) / fps
+    t = start_s + np.arange(n, dtype=np.float64) / fps
     if t[-1] > horizon + 1e-6:
         raise RenderError(
             f"seconds={seconds}: needs frames up to t={t[-1]:.3f} s but the rollout ends at "
@@ -426,17 +430,19 @@ def render_controls(
     rollout: RolloutBatch,
     camera: CameraConfig,
     seconds: float | None = None,
+    start_s: float = 0.0,
 ) -> ControlMaps:
     """Render the control maps and labels of world 0 of ``rollout`` at ``camera.fps``.
 
-    Frames are at t = k / fps, k = 0 .. round(seconds * fps) - 1 (``seconds`` defaults to the
-    rollout horizon); agent states are interpolated linearly (yaw on the circle).
+    Frames are at t = start_s + k / fps, k = 0 .. round(seconds * fps) - 1 (``seconds``
+    defaults to the rest of the rollout horizon); agent states are interpolated linearly (yaw
+    on the circle).
     """
     if rollout.n_agents != len(scene.agents):
         raise RenderError(
             f"rollout.n_agents={rollout.n_agents}: scene has {len(scene.agents)} agents"
         )
-    t_s = frame_times(rollout, camera.fps, seconds)
+    t_s = frame_times(rollout, camera.fps, seconds, start_s)
     geo = frame_geometry(rollout, camera, t_s)
     ground = ground_raster_for(road)
     drawables = map_drawables_for(road)

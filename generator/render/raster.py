@@ -91,12 +91,51 @@ def _render_one(  # type: ignore[no-untyped-def]
     grows, gcols = grid.shape
     inv_res = 1.0 / gres
     # ---- ground / sky: ray through each pixel centre meets z = 0 at depth t (camera z) ----
+    # World direction of the camera ray (a, b, 1) is a * R[0] + b * R[1] + R[2] (rows of R).
+    # For a roll-free camera R[0, 2] == 0: t is constant along a row and the ground point is
+    # linear in the column, so a row costs one division.
+    inv_fx = 1.0 / fx
+    roll_free = abs(r[0, 2]) < 1e-12
     for i in range(h):
-        b = (i + 0.5 - cy) / fx
+        b = (i + 0.5 - cy) * inv_fx
+        dx0 = r[1, 0] * b + r[2, 0]
+        dy0 = r[1, 1] * b + r[2, 1]
+        dz0 = r[1, 2] * b + r[2, 2]
+        if roll_free:
+            t = -c[2] / dz0 if dz0 < -1e-9 else np.inf
+            if t > far_m:
+                for j in range(w):
+                    depth[i, j] = np.inf
+                    sem[i, j] = 1  # sky
+                    inst[i, j] = 0
+                    gcode[i, j] = SKY_CODE
+                    hd[i, j, 0] = 0
+                    hd[i, j, 1] = 0
+                    hd[i, j, 2] = 0
+                continue
+            a0 = (0.5 - cx) * inv_fx
+            fc = (c[0] + t * (r[0, 0] * a0 + dx0) - gx0) * inv_res
+            fr = (c[1] + t * (r[0, 1] * a0 + dy0) - gy0) * inv_res
+            dfc = t * r[0, 0] * inv_fx * inv_res
+            dfr = t * r[0, 1] * inv_fx * inv_res
+            tf = np.float32(t)
+            for j in range(w):
+                code = 0
+                if 0.0 <= fc < gcols and 0.0 <= fr < grows:
+                    code = grid[int(fr), int(fc)]
+                fc += dfc
+                fr += dfr
+                depth[i, j] = tf
+                sem[i, j] = sem_lut[code]
+                inst[i, j] = 0
+                gcode[i, j] = code
+                hd[i, j, 0] = hd_lut[code, 0]
+                hd[i, j, 1] = hd_lut[code, 1]
+                hd[i, j, 2] = hd_lut[code, 2]
+            continue
         for j in range(w):
-            a = (j + 0.5 - cx) / fx
-            # world direction of camera ray (a, b, 1): columns of R^T = rows of R
-            dz = r[0, 2] * a + r[1, 2] * b + r[2, 2]
+            a = (j + 0.5 - cx) * inv_fx
+            dz = r[0, 2] * a + dz0
             t = -c[2] / dz if dz < -1e-9 else np.inf
             if t > far_m:
                 depth[i, j] = np.inf
@@ -107,12 +146,8 @@ def _render_one(  # type: ignore[no-untyped-def]
                 hd[i, j, 1] = 0
                 hd[i, j, 2] = 0
                 continue
-            dx = r[0, 0] * a + r[1, 0] * b + r[2, 0]
-            dy = r[0, 1] * a + r[1, 1] * b + r[2, 1]
-            gx = c[0] + t * dx
-            gy = c[1] + t * dy
-            fc = (gx - gx0) * inv_res
-            fr = (gy - gy0) * inv_res
+            fc = (c[0] + t * (r[0, 0] * a + dx0) - gx0) * inv_res
+            fr = (c[1] + t * (r[0, 1] * a + dy0) - gy0) * inv_res
             code = 0
             if 0.0 <= fc < gcols and 0.0 <= fr < grows:
                 code = grid[int(fr), int(fc)]

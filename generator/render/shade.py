@@ -150,13 +150,29 @@ def _agent_colour(kind, face, lx, ly, lz, hl, hw, h, body, brake, lk, rgb):  # t
     return em
 
 
+@nb.njit(cache=True, inline="always")
+def _to_u8(v):  # type: ignore[no-untyped-def]
+    x = int(v * 255.0)
+    return np.uint8(255 if x > 255 else (0 if x < 0 else x))
+
+
+@nb.njit(cache=True, inline="always")
+def _cell_noise(x, y, seed):  # type: ignore[no-untyped-def]
+    """Hash of the integer cell (x, y) (x, y >= -1e6) -> -0.5..0.5."""
+    ix = int(x + 1048576.0)
+    iy = int(y + 1048576.0)
+    hv = (ix * 73856093) ^ (iy * 19349663) ^ seed
+    hv = (hv ^ (hv >> 13)) * 1274126177
+    return ((hv >> 16) & 255) * (1.0 / 255.0) - 0.5
+
+
 @nb.njit(cache=True)
 def shade_frame(  # type: ignore[no-untyped-def]
     img, depth, inst, gcode, r, c, fx, cx, cy, albedo, paved, pose, dims, kinds, body, brake,
     lamps, housings, hstate, lk, ego_x, ego_y, ego_yaw, ego_half_len
 ):
     h, w = depth.shape
-    seed = int(lk[fx_.SEED])
+    seed = int(lk[fx_.SEED]) * 2654435761
     amb = lk[fx_.AMBIENT]
     sun = lk[fx_.SUN]
     sx = lk[fx_.SUN_X]
@@ -167,11 +183,36 @@ def shade_frame(  # type: ignore[no-untyped-def]
     snow = lk[fx_.SNOW]
     head = lk[fx_.HEADLIGHTS]
     street = lk[fx_.STREET]
+    tint_r = lk[fx_.TINT]
+    tint_g = lk[fx_.TINT + 1]
+    tint_b = lk[fx_.TINT + 2]
+    fog_r = lk[fx_.FOG_RGB]
+    fog_g = lk[fx_.FOG_RGB + 1]
+    fog_b = lk[fx_.FOG_RGB + 2]
+    extras = head > 0 or street > 0 or wet > 0 or vis > 0
     ce = np.cos(ego_yaw)
     se = np.sin(ego_yaw)
     rgb = np.empty(6)
     cos_k = np.cos(pose[:, 2])
     sin_k = np.sin(pose[:, 2])
+    # ground albedo per code after wet darkening and snow cover, and lit by sky + sun
+    n_codes = albedo.shape[0]
+    alb = np.empty((n_codes, 3))
+    lit_g = amb + sun * max(sz, 0.0)
+    glut = np.empty((n_codes, 3))
+    white = (0.92, 0.93, 0.96)
+    for code in range(n_codes):
+        for e in range(3):
+            a = albedo[code, e]
+            if snow > 0:
+                sn = snow * 0.62 if paved[code] else snow
+                a = a * (1 - sn) + white[e] * sn
+            if wet > 0 and paved[code]:
+                a *= 1 - 0.5 * wet
+            alb[code, e] = a
+        glut[code, 0] = alb[code, 0] * lit_g * tint_r
+        glut[code, 1] = alb[code, 1] * lit_g * tint_g
+        glut[code, 2] = alb[code, 2] * lit_g * tint_b
     # horizon row for the (roll-free) camera: world z of the ray (a, b, 1) = 0
     hz_row = -1.0
     if abs(r[1, 2]) > 1e-9:
@@ -191,7 +232,7 @@ def shade_frame(  # type: ignore[no-untyped-def]
             if vis > 0:
                 f = 0.25 if vis < 60 else 0.6
                 v = lk[fx_.FOG_RGB + e] * (1 - f) + v * f
-            sky_row[i, e] = np.uint8(min(v, 1.0) * 255)
+            sky_row[i, e] = _to_u8(v)
     # the sun disc (0.6 deg radius) when it is in front of the camera
     sun_vis = False
     sun_u = 0.0
@@ -203,13 +244,13 @@ def shade_frame(  # type: ignore[no-untyped-def]
             sun_vis = True
             sun_u = fx * (r[0, 0] * sx + r[0, 1] * sy + r[0, 2] * sz) / qz + cx
             sun_v = fx * (r[1, 0] * sx + r[1, 1] * sy + r[1, 2] * sz) / qz + cy
+    inv_fx = 1.0 / fx
     for i in range(h):
-        b = (i + 0.5 - cy) / fx
+        b = (i + 0.5 - cy) * inv_fx
+        dx0 = r[1, 0] * b + r[2, 0]
+        dy0 = r[1, 1] * b + r[2, 1]
+        dz0 = r[1, 2] * b + r[2, 2]
         for j in range(w):
-            a = (j + 0.5 - cx) / fx
-            dx = r[0, 0] * a + r[1, 0] * b + r[2, 0]
-            dy = r[0, 1] * a + r[1, 1] * b + r[2, 1]
-            dz = r[0, 2] * a + r[1, 2] * b + r[2, 2]
             code = gcode[i, j]
             if code == SKY_CODE:
                 if sun_vis and abs(i + 0.5 - sun_v) < sun_rad and abs(j + 0.5 - sun_u) < sun_rad:
@@ -222,43 +263,37 @@ def shade_frame(  # type: ignore[no-untyped-def]
                 img[i, j, 1] = sky_row[i, 1]
                 img[i, j, 2] = sky_row[i, 2]
                 continue
+            a = (j + 0.5 - cx) * inv_fx
             d = depth[i, j]
-            px = c[0] + d * dx
-            py = c[1] + d * dy
-            pz = c[2] + d * dz
-            em = 0.0
-            nx = 0.0
-            ny = 0.0
-            nz = 1.0
+            px = c[0] + d * (r[0, 0] * a + dx0)
+            py = c[1] + d * (r[0, 1] * a + dy0)
             is_ground = code != SOLID_CODE
             if is_ground:
-                ar = albedo[code, 0]
-                ag = albedo[code, 1]
-                ab = albedo[code, 2]
+                # ---- ground: lit albedo from the per-frame table, cell noise near the camera
+                m = 1.0
                 if code == 0:
-                    nse = _hash01(int(np.floor(px * 2.0)), int(np.floor(py * 2.0)), seed) - 0.5
-                    amp = 0.35 * min(1.0, 15.0 / d)
-                else:
-                    nse = _hash01(int(np.floor(px * 6.0)), int(np.floor(py * 6.0)), seed) - 0.5
-                    amp = 0.12 * min(1.0, 8.0 / d)
-                m = 1.0 + amp * nse
-                ar *= m
-                ag *= m
-                ab *= m
-                if snow > 0:
-                    sn = snow
-                    if paved[code]:
-                        # wheel tracks stay darker
-                        sn = snow * (0.55 + 0.2 * _value_noise(px * 0.7, py * 0.7, seed + 1))
-                    ar = ar * (1 - sn) + 0.92 * sn
-                    ag = ag * (1 - sn) + 0.93 * sn
-                    ab = ab * (1 - sn) + 0.96 * sn
-                if wet > 0 and paved[code]:
-                    k = 1 - 0.5 * wet
-                    ar *= k
-                    ag *= k
-                    ab *= k
+                    if d < 60.0:
+                        m += 0.35 * min(1.0, 15.0 / d) * _cell_noise(px * 2.0, py * 2.0, seed)
+                elif d < 40.0:
+                    m += 0.12 * min(1.0, 8.0 / d) * _cell_noise(px * 6.0, py * 6.0, seed)
+                if snow > 0 and paved[code]:
+                    # uneven snow on the carriageway (ruts)
+                    m *= 0.88 + 0.24 * _value_noise(px * 0.7, py * 0.7, seed + 1)
+                cr = glut[code, 0] * m
+                cg = glut[code, 1] * m
+                cb = glut[code, 2] * m
+                if not extras:
+                    img[i, j, 0] = _to_u8(cr)
+                    img[i, j, 1] = _to_u8(cg)
+                    img[i, j, 2] = _to_u8(cb)
+                    continue
+                ar = alb[code, 0] * m
+                ag = alb[code, 1] * m
+                ab = alb[code, 2] * m
+                pz = 0.0
             else:
+                pz = c[2] + d * (r[0, 2] * a + dz0)
+                em = 0.0
                 k_i = inst[i, j]
                 if k_i > 0:
                     cy_ = cos_k[k_i]
@@ -298,7 +333,9 @@ def shade_frame(  # type: ignore[no-untyped-def]
                         ab = ab * (1 - snow) + 0.96 * snow
                 else:
                     ar, ag, ab = 0.42, 0.43, 0.45  # pole / sign metal
-                    nx, ny, nz = -dx, -dy, 0.0
+                    nx = -(r[0, 0] * a + dx0)
+                    ny = -(r[0, 1] * a + dy0)
+                    nz = 0.0
                     nn = np.sqrt(nx * nx + ny * ny) + 1e-9
                     nx /= nn
                     ny /= nn
@@ -328,54 +365,61 @@ def shade_frame(  # type: ignore[no-untyped-def]
                                         em = 1.2
                                         rgb[3], rgb[4], rgb[5] = lr, lg, lb_
                             break
-            # ---- lighting ----
-            ndl = nx * sx + ny * sy + nz * sz
-            lit = amb + sun * max(ndl, 0.0)
-            if not is_ground and nz > 0.5:
-                lit += 0.1 * amb
-            lr_ = lit * lk[fx_.TINT]
-            lg_ = lit * lk[fx_.TINT + 1]
-            lb2 = lit * lk[fx_.TINT + 2]
-            if head > 0:
-                ox = px - ego_x
-                oy = py - ego_y
-                ex = ce * ox + se * oy - ego_half_len
-                ey = -se * ox + ce * oy
-                if ex > 0.5 and pz < 2.5:
-                    ang = np.arctan2(ey + 0.4, ex)
-                    beam = np.exp(-((ang / 0.3) ** 2)) / (1.0 + (ex / 28.0) ** 2)
-                    beam *= min(1.0, ex / 5.0) * head * 1.6
-                    if not is_ground:
-                        beam *= 0.45
-                    lr_ += beam
-                    lg_ += beam * 0.96
-                    lb2 += beam * 0.85
-            if street > 0:
-                for q in range(n_l):
-                    ddx = px - lamps[q, 0]
-                    ddy = py - lamps[q, 1]
-                    r2 = ddx * ddx + ddy * ddy
-                    if r2 < 400.0:
-                        pool = street * 0.9 * np.exp(-r2 / 50.0)
-                        lr_ += pool
-                        lg_ += pool * 0.82
-                        lb2 += pool * 0.55
-            cr = ar * lr_ + em * rgb[3]
-            cg = ag * lg_ + em * rgb[4]
-            cb = ab * lb2 + em * rgb[5]
-            if is_ground and wet > 0 and paved[code] and hz_row > 0:
-                mi = int(2 * hz_row - i)
-                if 0 <= mi < i and gcode[mi, j] >= SOLID_CODE:
-                    fres = 0.25 + 0.55 * max(0.0, 1.0 - (i - hz_row) / (0.6 * h))
-                    kk = wet * fres / 255.0
-                    cr += float(img[mi, j, 0]) * kk
-                    cg += float(img[mi, j, 1]) * kk
-                    cb += float(img[mi, j, 2]) * kk
-            if vis > 0:
-                f = np.exp(-d / vis)
-                cr = lk[fx_.FOG_RGB] * (1 - f) + cr * f
-                cg = lk[fx_.FOG_RGB + 1] * (1 - f) + cg * f
-                cb = lk[fx_.FOG_RGB + 2] * (1 - f) + cb * f
-            img[i, j, 0] = np.uint8(min(cr, 1.0) * 255)
-            img[i, j, 1] = np.uint8(min(cg, 1.0) * 255)
-            img[i, j, 2] = np.uint8(min(cb, 1.0) * 255)
+                lit = amb + sun * max(nx * sx + ny * sy + nz * sz, 0.0)
+                if nz > 0.5:
+                    lit += 0.1 * amb
+                cr = ar * lit * tint_r
+                cg = ag * lit * tint_g
+                cb = ab * lit * tint_b
+                if em > 0:
+                    cr += em * rgb[3]
+                    cg += em * rgb[4]
+                    cb += em * rgb[5]
+            if extras:
+                # ---- extra light: ego headlights, street lamps; wet reflection; fog ----
+                add_r = 0.0
+                add_g = 0.0
+                add_b = 0.0
+                if head > 0:
+                    ox = px - ego_x
+                    oy = py - ego_y
+                    ex = ce * ox + se * oy - ego_half_len
+                    ey = -se * ox + ce * oy
+                    if ex > 0.5 and pz < 2.5:
+                        ang = np.arctan2(ey + 0.4, ex)
+                        beam = np.exp(-((ang / 0.3) ** 2)) / (1.0 + (ex / 28.0) ** 2)
+                        beam *= min(1.0, ex / 5.0) * head * 1.6
+                        if not is_ground:
+                            beam *= 0.45
+                        add_r += beam
+                        add_g += beam * 0.96
+                        add_b += beam * 0.85
+                if street > 0:
+                    for q in range(n_l):
+                        ddx = px - lamps[q, 0]
+                        ddy = py - lamps[q, 1]
+                        r2 = ddx * ddx + ddy * ddy
+                        if r2 < 400.0:
+                            pool = street * 0.9 * np.exp(-r2 / 50.0)
+                            add_r += pool
+                            add_g += pool * 0.82
+                            add_b += pool * 0.55
+                cr += ar * add_r
+                cg += ag * add_g
+                cb += ab * add_b
+                if is_ground and wet > 0 and paved[code] and hz_row > 0:
+                    mi = int(2 * hz_row - i)
+                    if 0 <= mi < i and gcode[mi, j] >= SOLID_CODE:
+                        fres = 0.25 + 0.55 * max(0.0, 1.0 - (i - hz_row) / (0.6 * h))
+                        kk = wet * fres / 255.0
+                        cr += float(img[mi, j, 0]) * kk
+                        cg += float(img[mi, j, 1]) * kk
+                        cb += float(img[mi, j, 2]) * kk
+                if vis > 0:
+                    f = np.exp(-d / vis)
+                    cr = fog_r * (1 - f) + cr * f
+                    cg = fog_g * (1 - f) + cg * f
+                    cb = fog_b * (1 - f) + cb * f
+            img[i, j, 0] = _to_u8(cr)
+            img[i, j, 1] = _to_u8(cg)
+            img[i, j, 2] = _to_u8(cb)

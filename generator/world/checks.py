@@ -5,8 +5,8 @@ Collision, off-road, min TTC, comfort and physics checks run inside the numba ke
 from the trajectories in road-0 coordinates (s along, t left).
 
 "Ego lane" is the ego's *start* lane (the corner case is defined against it, whatever the ego
-does afterwards). "Ahead" means the actor's centre is 0..``AHEAD_M`` metres ahead of the ego's
-centre along road 0 (in the ego's travel direction). "In the lane" means the actor's box
+does afterwards). "Ahead" means the actor's centre is in front of the ego's rear end and less than ``AHEAD_M``
+metres ahead of the ego's centre along road 0 (in the ego's travel direction). "In the lane" means the actor's box
 overlaps the lane band laterally by at least ``OVERLAP_M``; "centred in the lane" means its
 centre is inside the band.
 
@@ -45,14 +45,26 @@ OVERLAP_M = 0.2
 BRAKING_MPS2 = -1.5
 
 _STOPPED_LIKE = {HazardFamily.LEAD_STOPPED, HazardFamily.STATIC_OBSTACLE, HazardFamily.ANIMAL}
-_ENTERS = {HazardFamily.PED_NEARSIDE, HazardFamily.PED_FARSIDE, HazardFamily.CHILD_OCCLUDED,
-           HazardFamily.CYCLIST_CROSSING, HazardFamily.LEFT_TURN_ACROSS}
+_ENTERS = {
+    HazardFamily.PED_NEARSIDE,
+    HazardFamily.PED_FARSIDE,
+    HazardFamily.CHILD_OCCLUDED,
+    HazardFamily.CYCLIST_CROSSING,
+    HazardFamily.LEFT_TURN_ACROSS,
+}
 _ALONG = {HazardFamily.PED_ALONG, HazardFamily.CYCLIST_ALONG}
 
 
-def corner_case_occurred(scene: Scene, xs: np.ndarray, ys: np.ndarray, yaws: np.ndarray,
-                         vs: np.ndarray, accs: np.ndarray, lights: np.ndarray,
-                         light_ids: Sequence[str]) -> np.ndarray:
+def corner_case_occurred(
+    scene: Scene,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    yaws: np.ndarray,
+    vs: np.ndarray,
+    accs: np.ndarray,
+    lights: np.ndarray,
+    light_ids: Sequence[str],
+) -> np.ndarray:
     """[W] bool: the scene's hazard family really played out in each world (see module doc)."""
     n_w = xs.shape[0]
     hazards = [i for i, a in enumerate(scene.agents) if a.role is AgentRole.HAZARD]
@@ -75,7 +87,7 @@ def corner_case_occurred(scene: Scene, xs: np.ndarray, ys: np.ndarray, yaws: np.
         in_lane = overlap >= min(OVERLAP_M, ext.min() if ext.size else OVERLAP_M)
         centred = (t > lo) & (t < hi)
         ds = (s - s_e) * ego_sign
-        ahead = (ds > 0) & (ds < AHEAD_M)
+        ahead = (ds > -0.5 * ego.length_m) & (ds < AHEAD_M)  # in front of the ego's rear
         return in_lane, centred, ahead
 
     fam = scene.scenario.family

@@ -81,7 +81,9 @@ def road_to_world(layout: RoadLayout, road_id: int, s_m: np.ndarray, t_m: np.nda
     return xy + t[..., None] * n
 
 
-def world_to_road0(layout: RoadLayout, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def world_to_road0(
+    layout: RoadLayout, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Road-0 coordinates (s, t) [m] of world points (exact for straight and arc roads)."""
     r = layout.curve_radius_m
     x = np.asarray(x, dtype=np.float64)
@@ -94,7 +96,7 @@ def world_to_road0(layout: RoadLayout, x: np.ndarray, y: np.ndarray) -> tuple[np
 
 
 def _samples(length_m: float) -> np.ndarray:
-    n = max(2, int(math.ceil(length_m / STEP_M)) + 1)
+    n = max(2, math.ceil(length_m / STEP_M) + 1)
     return np.linspace(0.0, length_m, n)
 
 
@@ -152,7 +154,7 @@ def lane_path(layout: RoadLayout, road_id: int, lane_id: int) -> np.ndarray:
     length = road_length(layout, road_id)
     r = layout.curve_radius_m if road_id == 0 else None
     stretch = abs(1.0 - t / r) if r else 1.0  # a lane at offset t on an arc of radius r
-    s = np.linspace(0.0, length, max(2, int(math.ceil(length * stretch / STEP_M)) + 1))
+    s = np.linspace(0.0, length, max(2, math.ceil(length * stretch / STEP_M) + 1))
     if _travel_sign(lane_id) < 0:
         s = s[::-1]
     return road_to_world(layout, road_id, s, np.full_like(s, t))
@@ -166,7 +168,7 @@ def resample(poly: np.ndarray, step_m: float = STEP_M) -> np.ndarray:
     seg = np.hypot(*np.diff(poly, axis=0).T)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     total = float(cum[-1])
-    n = max(2, int(math.ceil(total / step_m)) + 1)
+    n = max(2, math.ceil(total / step_m) + 1)
     s = np.linspace(0.0, total, n)
     return np.stack([np.interp(s, cum, poly[:, 0]), np.interp(s, cum, poly[:, 1])], axis=-1)
 
@@ -220,12 +222,14 @@ def turn_path(layout: RoadLayout, from_lane: LaneRef, to_lane: LaneRef) -> np.nd
 
 # --------------------------------------------------------------------------- elements
 def _line(layout: RoadLayout, road_id: int, s0: float, s1: float, t: float) -> np.ndarray:
-    s = np.linspace(s0, s1, max(2, int(math.ceil((s1 - s0) / STEP_M)) + 1))
+    s = np.linspace(s0, s1, max(2, math.ceil((s1 - s0) / STEP_M) + 1))
     xy = road_to_world(layout, road_id, s, np.full_like(s, t))
     return np.concatenate([xy, np.zeros((len(s), 1))], axis=1)
 
 
-def _band(layout: RoadLayout, road_id: int, s0: float, s1: float, t0: float, t1: float) -> np.ndarray:
+def _band(
+    layout: RoadLayout, road_id: int, s0: float, s1: float, t0: float, t1: float
+) -> np.ndarray:
     a = _line(layout, road_id, s0, s1, t0)
     b = _line(layout, road_id, s0, s1, t1)[::-1]
     return np.concatenate([a, b], axis=0)
@@ -250,24 +254,46 @@ def _road_elements(layout: RoadLayout, road_id: int) -> list[MapElement]:
                 break
             a, b = lane_bounds_t(layout, road_id, lid)
             ranges = full if kind == "driving" else cuts
-            ek = {"driving": MapElementKind.LANE, "parking": MapElementKind.PARKING,
-                  "sidewalk": MapElementKind.SIDEWALK}[kind]
+            ek = {
+                "driving": MapElementKind.LANE,
+                "parking": MapElementKind.PARKING,
+                "sidewalk": MapElementKind.SIDEWALK,
+            }[kind]
             for i, (s0, s1) in enumerate(ranges):
                 if s1 - s0 > 0.1:
-                    out.append(MapElement(ek, _band(layout, road_id, s0, s1, a, b), closed=True,
-                                          element_id=f"{tag}/lane{lid}/{i}"))
+                    out.append(
+                        MapElement(
+                            ek,
+                            _band(layout, road_id, s0, s1, a, b),
+                            closed=True,
+                            element_id=f"{tag}/lane{lid}/{i}",
+                        )
+                    )
             if kind == "driving" and k < n:  # dashed line to the next driving lane
                 for i, (s0, s1) in enumerate(cuts):
                     if s1 - s0 > 0.1:
-                        out.append(MapElement(MapElementKind.LANE_LINE,
-                                              _line(layout, road_id, s0, s1, b), dashed=True,
-                                              element_id=f"{tag}/line{lid}/{i}"))
-            if kind == "driving" and k == n and lane_kind(layout, road_id, side * (k + 1)) == "parking":
+                        out.append(
+                            MapElement(
+                                MapElementKind.LANE_LINE,
+                                _line(layout, road_id, s0, s1, b),
+                                dashed=True,
+                                element_id=f"{tag}/line{lid}/{i}",
+                            )
+                        )
+            if (
+                kind == "driving"
+                and k == n
+                and lane_kind(layout, road_id, side * (k + 1)) == "parking"
+            ):
                 for i, (s0, s1) in enumerate(cuts):
                     if s1 - s0 > 0.1:
-                        out.append(MapElement(MapElementKind.LANE_LINE,
-                                              _line(layout, road_id, s0, s1, b),
-                                              element_id=f"{tag}/edge{lid}/{i}"))
+                        out.append(
+                            MapElement(
+                                MapElementKind.LANE_LINE,
+                                _line(layout, road_id, s0, s1, b),
+                                element_id=f"{tag}/edge{lid}/{i}",
+                            )
+                        )
             k += 1
         # road boundary (kerb) at the carriageway edge
         half_r, half_l = carriageway_half_widths(layout, road_id)
@@ -275,42 +301,62 @@ def _road_elements(layout: RoadLayout, road_id: int) -> list[MapElement]:
         if n > 0 or abs(t_edge) > median / 2 + 1e-6:
             for i, (s0, s1) in enumerate(cuts):
                 if s1 - s0 > 0.1:
-                    out.append(MapElement(MapElementKind.ROAD_BOUNDARY,
-                                          _line(layout, road_id, s0, s1, t_edge),
-                                          element_id=f"{tag}/boundary{side:+d}/{i}"))
+                    out.append(
+                        MapElement(
+                            MapElementKind.ROAD_BOUNDARY,
+                            _line(layout, road_id, s0, s1, t_edge),
+                            element_id=f"{tag}/boundary{side:+d}/{i}",
+                        )
+                    )
             if layout.shoulder_width_m > 0 and n > 0:
                 t_dl = lane_bounds_t(layout, road_id, side * n)[1]
                 for i, (s0, s1) in enumerate(cuts):
                     if s1 - s0 > 0.1:
-                        out.append(MapElement(MapElementKind.LANE_LINE,
-                                              _line(layout, road_id, s0, s1, t_dl),
-                                              element_id=f"{tag}/shoulder{side:+d}/{i}"))
+                        out.append(
+                            MapElement(
+                                MapElementKind.LANE_LINE,
+                                _line(layout, road_id, s0, s1, t_dl),
+                                element_id=f"{tag}/shoulder{side:+d}/{i}",
+                            )
+                        )
         # grass verge beyond everything
         outer = t_edge
         if layout.sidewalk_width_m > 0:
             outer = side * max(abs(t_edge), abs(_outermost_t(layout, road_id, side)))
         for i, (s0, s1) in enumerate(cuts):
             if s1 - s0 > 0.1:
-                out.append(MapElement(MapElementKind.GRASS,
-                                      _band(layout, road_id, s0, s1, outer,
-                                            outer + side * GRASS_WIDTH_M),
-                                      closed=True, element_id=f"{tag}/grass{side:+d}/{i}"))
+                out.append(
+                    MapElement(
+                        MapElementKind.GRASS,
+                        _band(layout, road_id, s0, s1, outer, outer + side * GRASS_WIDTH_M),
+                        closed=True,
+                        element_id=f"{tag}/grass{side:+d}/{i}",
+                    )
+                )
     # centre line(s) between directions
     if n_right > 0 and n_left > 0:
         ts = [0.0] if median <= 0 else [-median / 2, median / 2]
         for t in ts:
             for i, (s0, s1) in enumerate(cuts):
                 if s1 - s0 > 0.1:
-                    out.append(MapElement(MapElementKind.CENTRE_LINE,
-                                          _line(layout, road_id, s0, s1, t),
-                                          element_id=f"{tag}/centre{t:+.1f}/{i}"))
+                    out.append(
+                        MapElement(
+                            MapElementKind.CENTRE_LINE,
+                            _line(layout, road_id, s0, s1, t),
+                            element_id=f"{tag}/centre{t:+.1f}/{i}",
+                        )
+                    )
         if median > 1.0:
             for i, (s0, s1) in enumerate(cuts):
                 if s1 - s0 > 0.1:
-                    out.append(MapElement(MapElementKind.GRASS,
-                                          _band(layout, road_id, s0, s1, -median / 2 + 0.2,
-                                                median / 2 - 0.2),
-                                          closed=True, element_id=f"{tag}/median/{i}"))
+                    out.append(
+                        MapElement(
+                            MapElementKind.GRASS,
+                            _band(layout, road_id, s0, s1, -median / 2 + 0.2, median / 2 - 0.2),
+                            closed=True,
+                            element_id=f"{tag}/median/{i}",
+                        )
+                    )
     return out
 
 
@@ -324,8 +370,9 @@ def _outermost_t(layout: RoadLayout, road_id: int, side: int) -> float:
 
 def _crosswalk(layout: RoadLayout, road_id: int, s_c: float, name: str) -> MapElement:
     half_r, half_l = carriageway_half_widths(layout, road_id)
-    poly = _band(layout, road_id, s_c - CROSSWALK_WIDTH_M / 2, s_c + CROSSWALK_WIDTH_M / 2,
-                 -half_r, half_l)
+    poly = _band(
+        layout, road_id, s_c - CROSSWALK_WIDTH_M / 2, s_c + CROSSWALK_WIDTH_M / 2, -half_r, half_l
+    )
     return MapElement(MapElementKind.CROSSWALK, poly, closed=True, element_id=name)
 
 
@@ -348,28 +395,46 @@ def _junction_elements(layout: RoadLayout) -> list[MapElement]:
             t_in = lane_bounds_t(layout, road_id, side)[0]
             t_out = lane_bounds_t(layout, road_id, side * n_dir)[1]
             a = road_to_world(layout, road_id, np.array([s_stop, s_stop]), np.array([t_in, t_out]))
-            out.append(MapElement(MapElementKind.STOP_LINE,
-                                 np.concatenate([a, np.zeros((2, 1))], axis=1),
-                                 element_id=f"stop:road{road_id}{side:+d}"))
+            out.append(
+                MapElement(
+                    MapElementKind.STOP_LINE,
+                    np.concatenate([a, np.zeros((2, 1))], axis=1),
+                    element_id=f"stop:road{road_id}{side:+d}",
+                )
+            )
             if j.has_traffic_lights:
                 # pole on the kerb at the driver's right of the stop line, head facing traffic
                 half_r, half_l = carriageway_half_widths(layout, road_id)
                 t_pole = (-half_r - 0.8) if side < 0 else (half_l + 0.8)
                 p = road_to_world(layout, road_id, np.array(s_stop), np.array(t_pole))
                 x, y = float(p[0]), float(p[1])
-                out.append(MapElement(MapElementKind.POLE,
-                                      np.array([[x, y, 0.0], [x, y, POLE_HEIGHT_M]]),
-                                      element_id=f"light:road{road_id}{side:+d}/pole"))
+                out.append(
+                    MapElement(
+                        MapElementKind.POLE,
+                        np.array([[x, y, 0.0], [x, y, POLE_HEIGHT_M]]),
+                        element_id=f"light:road{road_id}{side:+d}/pole",
+                    )
+                )
                 _, hd, _ = road_frame(layout, road_id, np.array(s_stop))
                 nx, ny = -math.sin(float(hd)), math.cos(float(hd))  # across the road
                 w, hh = LIGHT_HOUSING_M
                 z0 = POLE_HEIGHT_M - hh
-                pts = np.array([[x - nx * w / 2, y - ny * w / 2, z0],
-                                [x + nx * w / 2, y + ny * w / 2, z0],
-                                [x + nx * w / 2, y + ny * w / 2, z0 + hh],
-                                [x - nx * w / 2, y - ny * w / 2, z0 + hh]])
-                out.append(MapElement(MapElementKind.TRAFFIC_LIGHT, pts, closed=True,
-                                      element_id=f"light:road{road_id}{side:+d}"))
+                pts = np.array(
+                    [
+                        [x - nx * w / 2, y - ny * w / 2, z0],
+                        [x + nx * w / 2, y + ny * w / 2, z0],
+                        [x + nx * w / 2, y + ny * w / 2, z0 + hh],
+                        [x - nx * w / 2, y - ny * w / 2, z0 + hh],
+                    ]
+                )
+                out.append(
+                    MapElement(
+                        MapElementKind.TRAFFIC_LIGHT,
+                        pts,
+                        closed=True,
+                        element_id=f"light:road{road_id}{side:+d}",
+                    )
+                )
     return out
 
 
@@ -403,8 +468,9 @@ def build_road(layout: RoadLayout) -> RoadGeometry:
             while lane_kind(layout, road_id, side * k) == "driving":
                 centrelines[(road_id, side * k)] = lane_path(layout, road_id, side * k)
                 k += 1
-    geom = RoadGeometry(elements=tuple(elements), centrelines=centrelines,
-                        drivable=_drivable(layout))
+    geom = RoadGeometry(
+        elements=tuple(elements), centrelines=centrelines, drivable=_drivable(layout)
+    )
     geom.validate()
     for c in centrelines.values():
         c.setflags(write=False)

@@ -53,8 +53,9 @@ OFFROAD_TOL_M = 0.3
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _idm(v: float, v0: float, gap: float, vl: float, a: float, b: float, t_h: float,
-         s0: float) -> float:
+def _idm(
+    v: float, v0: float, gap: float, vl: float, a: float, b: float, t_h: float, s0: float
+) -> float:
     """IDM acceleration; ``v0 <= 0.1`` means 'come to rest'; free term floored at -b."""
     if v0 > 0.1:
         r = v / v0
@@ -86,8 +87,20 @@ def _smoothstep(u: float) -> float:
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _boxes_overlap(xi: float, yi: float, ci: float, si: float, li: float, wi: float,
-                   xj: float, yj: float, cj: float, sj: float, lj: float, wj: float) -> bool:
+def _boxes_overlap(
+    xi: float,
+    yi: float,
+    ci: float,
+    si: float,
+    li: float,
+    wi: float,
+    xj: float,
+    yj: float,
+    cj: float,
+    sj: float,
+    lj: float,
+    wj: float,
+) -> bool:
     """Separating-axis test of two oriented rectangles (centre, heading cos/sin, length, width)."""
     dx = xj - xi
     dy = yj - yi
@@ -102,14 +115,13 @@ def _boxes_overlap(xi: float, yi: float, ci: float, si: float, li: float, wi: fl
     # axes of box j
     if abs(dx * cj + dy * sj) > hlj + hli * cd + hwi * sd:
         return False
-    if abs(-dx * sj + dy * cj) > hwj + hli * sd + hwi * cd:
-        return False
-    return True
+    return not abs(-dx * sj + dy * cj) > hwj + hli * sd + hwi * cd
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _lateral_road(x: float, y: float, radius: float, ox: float, oy: float, hx: float,
-                  hy: float) -> float:
+def _lateral_road(
+    x: float, y: float, radius: float, ox: float, oy: float, hx: float, hy: float
+) -> float:
     """Signed lateral coordinate t [m] of a point w.r.t. a straight (radius 0) or arc road."""
     if radius == 0.0:
         return -(x - ox) * hy + (y - oy) * hx
@@ -118,26 +130,56 @@ def _lateral_road(x: float, y: float, radius: float, ox: float, oy: float, hx: f
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _record_checks(w: int, t: int, x, y, c, s, radius, length, width, static, offroad_kind,
-                   n_ag: int,
-                   radius0: float, lo0: float, hi0: float, has_j: bool, j_ox: float, j_oy: float,
-                   j_hx: float, j_hy: float, lo1: float, hi1: float, collision, ego_coll,
-                   first_coll, offroad) -> None:
+def _record_checks(
+    w: int,
+    t: int,
+    x,
+    y,
+    c,
+    s,
+    radius,
+    length,
+    width,
+    static,
+    offroad_kind,
+    n_ag: int,
+    radius0: float,
+    lo0: float,
+    hi0: float,
+    has_j: bool,
+    j_ox: float,
+    j_oy: float,
+    j_hx: float,
+    j_hy: float,
+    lo1: float,
+    hi1: float,
+    collision,
+    ego_coll,
+    first_coll,
+    offroad,
+) -> None:
     # collisions: every pair with at least one mover
-    for i in range(n_ag):
+    for i in range(n_ag - 1):
         ri = radius[i]
         xi = x[i]
         yi = y[i]
+        n_close = 0
+        for j in range(i + 1, n_ag):  # branchless bounding-circle prefilter (vectorises)
+            dx = x[j] - xi
+            dy = y[j] - yi
+            rr = ri + radius[j]
+            n_close += dx * dx + dy * dy <= rr * rr
+        if n_close == 0:
+            continue
         for j in range(i + 1, n_ag):
             dx = x[j] - xi
             dy = y[j] - yi
             rr = ri + radius[j]
-            if dx * dx + dy * dy > rr * rr:  # bounding-circle prefilter
+            if dx * dx + dy * dy > rr * rr or (static[i] and static[j]):
                 continue
-            if static[i] and static[j]:
-                continue
-            if _boxes_overlap(x[i], y[i], c[i], s[i], length[i], width[i],
-                              x[j], y[j], c[j], s[j], length[j], width[j]):
+            if _boxes_overlap(
+                xi, yi, c[i], s[i], length[i], width[i], x[j], y[j], c[j], s[j], length[j], width[j]
+            ):
                 collision[w] = True
                 if first_coll[w] < 0:
                     first_coll[w] = t
@@ -170,53 +212,123 @@ def _record_checks(w: int, t: int, x, y, c, s, radius, length, width, static, of
 @njit(cache=True, fastmath=FASTMATH, parallel=True)
 def rollout_kernel(
     # agents [A]
-    kind, role, length, width, static, offroad_kind, kmax, alat_max, x0, y0, yaw0, v0_init,
-    idx0, d0, stop_s, light_idx, hold_s, end_s, ignore_red, mobil_ok, lane_lo, lane_hi,
+    kind,
+    role,
+    length,
+    width,
+    static,
+    offroad_kind,
+    kmax,
+    alat_max,
+    x0,
+    y0,
+    yaw0,
+    v0_init,
+    idx0,
+    d0,
+    stop_s,
+    light_idx,
+    hold_s,
+    end_s,
+    ignore_red,
+    mobil_ok,
+    lane_lo,
+    lane_hi,
     # paths [A, N]
-    path_x, path_y, path_tx, path_ty, path_k, path_vcap, path_n, path_ds,
+    path_x,
+    path_y,
+    path_tx,
+    path_ty,
+    path_k,
+    path_vcap,
+    path_n,
+    path_ds,
     # manoeuvres [M] and their per-world samples [W, M]
-    man_agent, man_kind, trig_kind, trig_val, man_speed, man_accel, man_doff, man_dur,
+    man_agent,
+    man_kind,
+    trig_kind,
+    trig_val,
+    man_speed,
+    man_accel,
+    man_doff,
+    man_dur,
     # per-world behaviour [W, A]
-    p_v0, p_a, p_b, p_t, p_s0, p_tau,
+    p_v0,
+    p_a,
+    p_b,
+    p_t,
+    p_s0,
+    p_lag,  # reaction lag factor per step: min(1, dt / tau)
     # ego plan [W, T-1] / [W]
-    plan_has_acc, plan_acc, plan_has_lc, plan_lc_off, plan_lc_t0, plan_lc_dur,
+    plan_has_acc,
+    plan_acc,
+    plan_has_lc,
+    plan_lc_off,
+    plan_lc_t0,
+    plan_lc_dur,
     # lights [L, T]
     light_state,
     # scene scalars
-    mu_g, dt, n_t, lane_w, radius0, lo0, hi0, has_j, j_ox, j_oy, j_hx, j_hy, lo1, hi1,
+    mu_g,
+    dt,
+    n_t,
+    lane_w,
+    radius0,
+    lo0,
+    hi0,
+    has_j,
+    j_ox,
+    j_oy,
+    j_hx,
+    j_hy,
+    lo1,
+    hi1,
     # outputs
-    out_x, out_y, out_yaw, out_v, out_a, collision, ego_coll, first_coll, offroad, min_ttc,
+    out_x,
+    out_y,
+    out_yaw,
+    out_v,
+    out_a,
+    collision,
+    ego_coll,
+    first_coll,
+    offroad,
+    min_ttc,
     fired_step,
 ):
     n_w = p_v0.shape[0]
     n_ag = kind.shape[0]
     n_m = man_agent.shape[0]
     radius = 0.5 * np.sqrt(length * length + width * width)
+    inv_ds = 1.0 / path_ds
     for w in prange(n_w):
-        x = x0.copy()
-        y = y0.copy()
-        yaw = yaw0.copy()
-        v = v0_init.copy()
-        acc = np.zeros(n_ag)
-        idx = idx0.copy()
-        c = np.cos(yaw)
-        s = np.sin(yaw)
-        kap = np.zeros(n_ag)
-        d_now = d0.copy()
-        d_from = d0.copy()
-        d_to = d0.copy()
-        lc_t0 = np.full(n_ag, -BIG)
-        lc_dur = np.ones(n_ag)
-        lane_k = np.zeros(n_ag, np.int64)
-        vdes = p_v0[w].copy()
-        amax = p_a[w].copy()
-        brake_on = np.zeros(n_ag, np.bool_)
-        brake_acc = np.zeros(n_ag)
-        hold_on = np.zeros(n_ag, np.bool_)
+        # one float block and one int block per world (few allocations), rows as views
+        fb = np.empty((18, n_ag))
+        x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
+        d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
+        vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
+        ib = np.zeros((5, n_ag), np.int64)
+        idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         for i in range(n_ag):
-            hold_on[i] = hold_s[i] < BIG * 0.5
-        cmd_a = np.zeros(n_ag)
-        cmd_k = np.zeros(n_ag)
+            x[i] = x0[i]
+            y[i] = y0[i]
+            yaw[i] = yaw0[i]
+            v[i] = v0_init[i]
+            acc[i] = 0.0
+            c[i] = math.cos(yaw0[i])
+            s[i] = math.sin(yaw0[i])
+            kap[i] = 0.0
+            d_now[i] = d0[i]
+            d_from[i] = d0[i]
+            d_to[i] = d0[i]
+            lc_t0[i] = -BIG
+            lc_dur[i] = 1.0
+            vdes[i] = p_v0[w, i]
+            amax[i] = p_a[w, i]
+            brake_acc[i] = 0.0
+            idx[i] = idx0[i]
+            hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
+            mob_phase[i] = i % 10  # MOBIL runs once per second, staggered by agent
         fired = np.zeros(n_m, np.bool_)
         mttc = BIG
         if plan_has_lc[w]:
@@ -225,15 +337,41 @@ def rollout_kernel(
             lc_dur[0] = plan_lc_dur[w]
         for t in range(n_t):
             time = t * dt
+            phase = t % 10
             # ---------------------------------------------------------- record state
             for i in range(n_ag):
                 out_x[w, i, t] = x[i]
                 out_y[w, i, t] = y[i]
                 out_yaw[w, i, t] = yaw[i]
                 out_v[w, i, t] = v[i]
-            _record_checks(w, t, x, y, c, s, radius, length, width, static, offroad_kind, n_ag,
-                           radius0, lo0, hi0, has_j, j_ox, j_oy, j_hx, j_hy, lo1, hi1,
-                           collision, ego_coll, first_coll, offroad)
+            _record_checks(
+                w,
+                t,
+                x,
+                y,
+                c,
+                s,
+                radius,
+                length,
+                width,
+                static,
+                offroad_kind,
+                n_ag,
+                radius0,
+                lo0,
+                hi0,
+                has_j,
+                j_ox,
+                j_oy,
+                j_hx,
+                j_hy,
+                lo1,
+                hi1,
+                collision,
+                ego_coll,
+                first_coll,
+                offroad,
+            )
             # ---------------------------------------------------------- path projection
             for i in range(n_ag):
                 if static[i]:
@@ -319,7 +457,7 @@ def rollout_kernel(
                 if man_speed[w, m] >= 0.0:
                     vdes[i] = man_speed[w, m]
                 if mk == M_BRAKE:
-                    brake_on[i] = True
+                    brake_on[i] = 1
                     brake_acc[i] = man_accel[w, m] if man_accel[w, m] < 0.0 else -4.0
                     if man_speed[w, m] < 0.0:
                         vdes[i] = 0.0
@@ -330,8 +468,8 @@ def rollout_kernel(
                     d_to[i] = man_doff[m]
                     lc_t0[i] = time
                     lc_dur[i] = man_dur[m]
-                elif mk == M_TURN or mk == M_CROSS or mk == M_RUN_RED:
-                    hold_on[i] = False
+                elif mk in (M_TURN, M_CROSS, M_RUN_RED):
+                    hold_on[i] = 0
             # ---------------------------------------------------------- controls
             for i in range(n_ag):
                 cmd_a[i] = 0.0
@@ -342,8 +480,11 @@ def rollout_kernel(
                 is_point = kind[i] == K_PED or kind[i] == K_ANIMAL
                 k = idx[i]
                 ds = path_ds[i]
-                s_here = k * ds + (x[i] - path_x[i, k]) * path_tx[i, k] + (
-                    y[i] - path_y[i, k]) * path_ty[i, k]
+                s_here = (
+                    k * ds
+                    + (x[i] - path_x[i, k]) * path_tx[i, k]
+                    + (y[i] - path_y[i, k]) * path_ty[i, k]
+                )
                 s_front = s_here + 0.5 * length[i]
                 # ---- leader search
                 best_gap = BIG
@@ -362,7 +503,7 @@ def rollout_kernel(
                         dxw = x[j] - xi
                         dyw = y[j] - yi
                         dx = dxw * ci + dyw * si
-                        if dx <= 0.0 or dx > best_gap + 20.0 or j == i or j == excl:
+                        if dx <= 0.0 or dx > best_gap + 20.0 or j in (i, excl):
                             continue
                         dy = -dxw * si + dyw * ci - hk * dx * dx
                         if abs(dy) > 8.0 and abs(dy - shift) > 8.0:
@@ -374,6 +515,13 @@ def rollout_kernel(
                             continue
                         gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
                         if gap < best_gap:
+                            # crossing traffic that clears the corridor before we arrive is
+                            # not a leader
+                            vy = v[j] * (ci * s[j] - si * c[j])
+                            if abs(vy) > 0.5 and gap > 0.0:
+                                t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
+                                if t_clear < gap / max(v[i], 0.1):
+                                    continue
                             best_gap = gap
                             best_j = j
                     if best_j >= 0:
@@ -383,20 +531,20 @@ def rollout_kernel(
                 if li >= 0 and not ignore_red[i] and s_front < stop_s[i]:
                     st = light_state[li, t]
                     dist = stop_s[i] - s_front
-                    if st == 2 or (st == 1 and dist > v[i] * v[i] / (2.0 * 3.0)):
-                        if dist < best_gap:
-                            best_gap = dist
-                            best_vl = 0.0
+                    stop = st == 2 or (st == 1 and dist > v[i] * v[i] / (2.0 * 3.0))
+                    if stop and dist < best_gap:
+                        best_gap = dist
+                        best_vl = 0.0
                 if hold_on[i] and s_front < hold_s[i] + 0.5:
                     dist = hold_s[i] - s_front
                     if dist < best_gap:
                         best_gap = max(dist, 0.0)
                         best_vl = 0.0
+                a_end = BIG  # path end (crossing agents): a plain kinematic stop
                 if end_s[i] < BIG * 0.5:
-                    dist = end_s[i] - s_here
-                    if dist < best_gap:
-                        best_gap = max(dist, 0.0)
-                        best_vl = 0.0
+                    dist = end_s[i] - s_here - 0.3
+                    if dist < v[i] * v[i] / (2.0 * 1.5) + 0.2:
+                        a_end = -v[i] * v[i] / (2.0 * max(dist, 0.05))
                 # ---- longitudinal command
                 vd = vdes[i]
                 if not is_point:
@@ -405,11 +553,11 @@ def rollout_kernel(
                         vd = vc
                 if ri == R_EGO and plan_has_acc[w]:
                     a_cmd = plan_acc[w, min(t, plan_acc.shape[1] - 1)]
-                elif ri == R_EGO or ri == R_BACKGROUND:
-                    a_raw = _idm(v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i],
-                                 p_s0[w, i])
-                    lag = min(1.0, dt / max(p_tau[w, i], dt))
-                    a_cmd = acc[i] + (a_raw - acc[i]) * lag
+                elif ri in (R_EGO, R_BACKGROUND):
+                    a_raw = _idm(
+                        v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i]
+                    )
+                    a_cmd = acc[i] + (a_raw - acc[i]) * p_lag[w, i]
                 else:
                     if brake_on[i] and v[i] > vd + 0.05:
                         a_cmd = brake_acc[i]
@@ -420,10 +568,20 @@ def rollout_kernel(
                         if a_cmd < -p_b[w, i]:
                             a_cmd = -p_b[w, i]
                     if best_gap < 0.5 * BIG:
-                        a_i = _idm(v[i], max(vd, 0.2), best_gap, best_vl, max(amax[i], 0.5),
-                                   p_b[w, i], p_t[w, i], p_s0[w, i])
+                        a_i = _idm(
+                            v[i],
+                            max(vd, 0.2),
+                            best_gap,
+                            best_vl,
+                            max(amax[i], 0.5),
+                            p_b[w, i],
+                            p_t[w, i],
+                            p_s0[w, i],
+                        )
                         if a_i < a_cmd:
                             a_cmd = a_i
+                if a_end < a_cmd:
+                    a_cmd = a_end
                 if a_cmd > mu_g:
                     a_cmd = mu_g
                 if a_cmd < -mu_g:
@@ -432,10 +590,16 @@ def rollout_kernel(
                     a_cmd = -v[i] / dt
                 cmd_a[i] = a_cmd
                 # ---- MOBIL (background, once per second, staggered)
-                if ri == R_BACKGROUND and mobil_ok[i] and (t + i) % 10 == 0 and v[i] > 2.0 \
-                        and time > lc_t0[i] + lc_dur[i]:
-                    a_cur = _idm(v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i],
-                                 p_s0[w, i])
+                if (
+                    ri == R_BACKGROUND
+                    and mobil_ok[i]
+                    and mob_phase[i] == phase
+                    and v[i] > 2.0
+                    and time > lc_t0[i] + lc_dur[i]
+                ):
+                    a_cur = _idm(
+                        v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i]
+                    )
                     best_gain = MOBIL_GAIN
                     best_dir = 0
                     for dirn in (-1, 1):
@@ -456,8 +620,11 @@ def rollout_kernel(
                             dy = -dxw * si + dyw * ci - hk * dx * dx
                             cd = ci * c[j] + si * s[j]
                             sd = ci * s[j] - si * c[j]
-                            half = 0.5 * width[i] + 0.5 * (length[j] * abs(sd) + width[j] * abs(cd)) \
+                            half = (
+                                0.5 * width[i]
+                                + 0.5 * (length[j] * abs(sd) + width[j] * abs(cd))
                                 + CORRIDOR_MARGIN_M
+                            )
                             if abs(dy - shift) > half:
                                 continue
                             ext = 0.5 * (length[j] * abs(cd) + width[j] * abs(sd))
@@ -475,8 +642,16 @@ def rollout_kernel(
                             continue
                         if fj >= 0 and not static[fj]:
                             vf = v[fj]
-                            a_f = _idm(vf, max(vdes[fj], 0.2), fg, v[i], max(amax[fj], 0.5),
-                                       p_b[w, fj], p_t[w, fj], p_s0[w, fj])
+                            a_f = _idm(
+                                vf,
+                                max(vdes[fj], 0.2),
+                                fg,
+                                v[i],
+                                max(amax[fj], 0.5),
+                                p_b[w, fj],
+                                p_t[w, fj],
+                                p_s0[w, fj],
+                            )
                             if a_f < -MOBIL_BSAFE:
                                 continue
                         a_new = _idm(v[i], vd, lg, lv, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
@@ -496,10 +671,13 @@ def rollout_kernel(
                     ld = 1.5
                 else:
                     ld = min(25.0, max(4.0, 0.9 * vv + 2.0))
-                kk = min(k + int(ld / ds) + 1, path_n[i] - 1)
-                tl = time + ld / max(vv, 1.0)
-                u = (tl - lc_t0[i]) / lc_dur[i]
-                off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
+                kk = min(k + int(ld * inv_ds[i]) + 1, path_n[i] - 1)
+                if time > lc_t0[i] + lc_dur[i]:
+                    off = d_to[i]  # no lane change under way: hold the target offset
+                else:
+                    tl = time + ld / max(vv, 1.0)
+                    u = (tl - lc_t0[i]) / lc_dur[i]
+                    off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
                 tx = path_x[i, kk] - path_ty[i, kk] * off - x[i]
                 ty = path_y[i, kk] + path_tx[i, kk] * off - y[i]
                 lx = tx * c[i] + ty * s[i]
@@ -510,10 +688,8 @@ def rollout_kernel(
                     curv = kmax[i] if ly >= 0 else -kmax[i]
                 kl = kmax[i]
                 vm = vv + 0.5 * cmd_a[i] * dt
-                if vm > 0.1:
-                    kl2 = alat_max[i] / (vm * vm)
-                    if kl2 < kl:
-                        kl = kl2
+                if abs(curv) * vm * vm > alat_max[i]:  # lateral-acceleration limit
+                    kl = min(kl, alat_max[i] / (vm * vm))
                 if curv > kl:
                     curv = kl
                 if curv < -kl:
@@ -562,8 +738,9 @@ def rollout_kernel(
 
 
 @njit(cache=True, fastmath=FASTMATH, parallel=True)
-def checks_kernel(xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out,
-                  reason_out):
+def checks_kernel(
+    xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
+):
     """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) per [W, A].
 
     ``reason_out[w, a]`` gets a code of the first physics violation: 1 accel, 2 lateral accel,
@@ -582,7 +759,7 @@ def checks_kernel(xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, phy
                 vmax = 12.0
             elif kd == K_ANIMAL:
                 vmax = 25.0
-            vehicle = kd == K_CAR or kd == K_TRUCK or kd == K_CYCLIST
+            vehicle = kd in (K_CAR, K_TRUCK, K_CYCLIST)
             check_comfort = role[i] == R_EGO or role[i] == R_BACKGROUND
             a_lim = 1.02 * mu_g + 0.05
             comfort = False
@@ -591,8 +768,12 @@ def checks_kernel(xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, phy
             for t in range(n_t - 1):
                 v0 = vs[w, i, t]
                 v1 = vs[w, i, t + 1]
-                if not (math.isfinite(xs[w, i, t + 1]) and math.isfinite(ys[w, i, t + 1])
-                        and math.isfinite(v1) and math.isfinite(yaws[w, i, t + 1])):
+                if not (
+                    math.isfinite(xs[w, i, t + 1])
+                    and math.isfinite(ys[w, i, t + 1])
+                    and math.isfinite(v1)
+                    and math.isfinite(yaws[w, i, t + 1])
+                ):
                     phys = 5
                     break
                 a_fd = (v1 - v0) / dt

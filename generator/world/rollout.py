@@ -64,7 +64,6 @@ from scenario_library.scene import (
     AgentInit,
     AgentKind,
     AgentRole,
-    LaneRef,
     LightPhase,
     ManoeuvreKind,
     RoadLayout,
@@ -79,19 +78,39 @@ PATH_BACK_M = 60.0
 PATH_AHEAD_M = 400.0
 EGO_LANE_CHANGE_S = 2.5
 
-_MAN_CODES = {ManoeuvreKind.KEEP: K.M_KEEP, ManoeuvreKind.BRAKE: K.M_BRAKE,
-              ManoeuvreKind.LANE_CHANGE: K.M_LANE_CHANGE, ManoeuvreKind.CROSS: K.M_CROSS,
-              ManoeuvreKind.TURN: K.M_TURN, ManoeuvreKind.RUN_RED: K.M_RUN_RED}
-_TRIG_CODES = {TriggerKind.TIME: K.T_TIME, TriggerKind.TTC: K.T_TTC,
-               TriggerKind.DISTANCE: K.T_DISTANCE}
+_MAN_CODES = {
+    ManoeuvreKind.KEEP: K.M_KEEP,
+    ManoeuvreKind.BRAKE: K.M_BRAKE,
+    ManoeuvreKind.LANE_CHANGE: K.M_LANE_CHANGE,
+    ManoeuvreKind.CROSS: K.M_CROSS,
+    ManoeuvreKind.TURN: K.M_TURN,
+    ManoeuvreKind.RUN_RED: K.M_RUN_RED,
+}
+_TRIG_CODES = {
+    TriggerKind.TIME: K.T_TIME,
+    TriggerKind.TTC: K.T_TTC,
+    TriggerKind.DISTANCE: K.T_DISTANCE,
+}
 _PHASE_CODES = {LightPhase.GREEN: 0, LightPhase.YELLOW: 1, LightPhase.RED: 2}
 
 #: steering curvature limit [1/m] and lateral acceleration limit [m/s²] (None: friction based)
-_KMAX = {AgentKind.CAR: 0.2, AgentKind.TRUCK: 0.12, AgentKind.CYCLIST: 0.35,
-         AgentKind.PEDESTRIAN: 3.0, AgentKind.ANIMAL: 3.0, AgentKind.OBSTACLE: 0.0}
+_KMAX = {
+    AgentKind.CAR: 0.2,
+    AgentKind.TRUCK: 0.12,
+    AgentKind.CYCLIST: 0.35,
+    AgentKind.PEDESTRIAN: 3.0,
+    AgentKind.ANIMAL: 3.0,
+    AgentKind.OBSTACLE: 0.0,
+}
 #: hazard speed-tracking acceleration by kind [m/s²]
-_TRACK_ACCEL = {AgentKind.CAR: 2.5, AgentKind.TRUCK: 1.5, AgentKind.CYCLIST: 1.5,
-                AgentKind.PEDESTRIAN: 1.5, AgentKind.ANIMAL: 3.0, AgentKind.OBSTACLE: 0.0}
+_TRACK_ACCEL = {
+    AgentKind.CAR: 2.5,
+    AgentKind.TRUCK: 1.5,
+    AgentKind.CYCLIST: 1.5,
+    AgentKind.PEDESTRIAN: 1.5,
+    AgentKind.ANIMAL: 3.0,
+    AgentKind.OBSTACLE: 0.0,
+}
 # nominal IDM (ego, background) and hazard tracking parameters: a, b, T, s0, tau
 _EGO_IDM = (1.5, 2.5, 1.5, 2.5, 0.15)
 _BG_IDM = (1.2, 2.0, 1.5, 2.0, 0.3)
@@ -120,7 +139,8 @@ class EgoPlan:
             raise RolloutError(f"EgoPlan.accel_mps2={self.accel_mps2!r}: need finite values")
         if self.lane_change_duration_s <= 0:
             raise RolloutError(
-                f"EgoPlan.lane_change_duration_s={self.lane_change_duration_s}: must be > 0")
+                f"EgoPlan.lane_change_duration_s={self.lane_change_duration_s}: must be > 0"
+            )
         if self.lane_change_to == 0:
             raise RolloutError("EgoPlan.lane_change_to=0: lane ids are never 0")
 
@@ -237,10 +257,33 @@ def _prepare(scene: Scene) -> _Prepared:
         by_agent[m.agent_id].append(m)
     ids = [a.agent_id for a in agents]
 
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "kind", "role", "length", "width", "static", "offroad_kind", "kmax", "alat_max", "x0",
-        "y0", "yaw0", "v0_init", "idx0", "d0", "stop_s", "light_idx", "hold_s", "end_s",
-        "ignore_red", "mobil_ok", "lane_lo", "lane_hi")}
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "kind",
+            "role",
+            "length",
+            "width",
+            "static",
+            "offroad_kind",
+            "kmax",
+            "alat_max",
+            "x0",
+            "y0",
+            "yaw0",
+            "v0_init",
+            "idx0",
+            "d0",
+            "stop_s",
+            "light_idx",
+            "hold_s",
+            "end_s",
+            "ignore_red",
+            "mobil_ok",
+            "lane_lo",
+            "lane_hi",
+        )
+    }
     paths: list[np.ndarray] = []
     nominal: dict[str, list[float]] = {k: [] for k in ("v0", "a", "b", "t", "s0", "tau")}
     a_lat_design = min(3.0, 0.6 * mu_g)
@@ -276,8 +319,11 @@ def _prepare(scene: Scene) -> _Prepared:
         vcap = _speed_cap(kap, a_lat_design, ds)
         if point:
             vcap[:] = 200.0
-        paths.append(np.concatenate([path, tan, kap[:, None], vcap[:, None],
-                                     np.full((len(path), 1), ds)], axis=1))
+        paths.append(
+            np.concatenate(
+                [path, tan, kap[:, None], vcap[:, None], np.full((len(path), 1), ds)], axis=1
+            )
+        )
         # traffic lights: the stop line of a light on the agent's start road, on its side
         light_i, stop_arc = -1, K.BIG
         if layout.junction is not None and not static and not point:
@@ -288,8 +334,9 @@ def _prepare(scene: Scene) -> _Prepared:
                 s_line = tl.stop_line_s_m
                 if (s_line - c_s) * sign > 0:  # light is on the far side: mirror it
                     s_line = 2 * c_s - s_line
-                p = road_to_world(layout, r, np.array(s_line),
-                                  np.array(lane_center_t(layout, r, lid)))
+                p = road_to_world(
+                    layout, r, np.array(s_line), np.array(lane_center_t(layout, r, lid))
+                )
                 arc = _arc_at(path, ds, float(p[0]), float(p[1]))
                 if arc > k0 * ds + 0.5 * a.length_m - 0.5:
                     light_i, stop_arc = li, arc
@@ -302,9 +349,14 @@ def _prepare(scene: Scene) -> _Prepared:
             if hold < k0 * ds + 0.5 * a.length_m:
                 hold = K.BIG
         # MOBIL lane range (in lanes, + towards the left of travel)
-        mobil = (a.role is AgentRole.BACKGROUND and r == 0 and layout.junction is None
-                 and a.kind in (AgentKind.CAR, AgentKind.TRUCK) and turn_to is None
-                 and lane_kind(layout, r, lid) == "driving")
+        mobil = (
+            a.role is AgentRole.BACKGROUND
+            and r == 0
+            and layout.junction is None
+            and a.kind in (AgentKind.CAR, AgentKind.TRUCK)
+            and turn_to is None
+            and lane_kind(layout, r, lid) == "driving"
+        )
         n_dir = layout.lanes_right if lid < 0 else layout.lanes_left
         kk = abs(lid)
         cols["kind"].append(AGENT_KIND_CODES[a.kind])
@@ -313,8 +365,11 @@ def _prepare(scene: Scene) -> _Prepared:
         cols["width"].append(a.width_m)
         cols["static"].append(static)
         # vehicles must stay on the carriageway; a crossing cyclist rides off it on purpose
-        cols["offroad_kind"].append(a.kind in (AgentKind.CAR, AgentKind.TRUCK, AgentKind.CYCLIST)
-                                    and not static and ManoeuvreKind.CROSS not in kinds)
+        cols["offroad_kind"].append(
+            a.kind in (AgentKind.CAR, AgentKind.TRUCK, AgentKind.CYCLIST)
+            and not static
+            and ManoeuvreKind.CROSS not in kinds
+        )
         cols["kmax"].append(_KMAX[a.kind])
         cols["alat_max"].append(3.0 if point else 0.9 * mu_g)
         cols["x0"].append(x)
@@ -342,39 +397,70 @@ def _prepare(scene: Scene) -> _Prepared:
         for key, val in zip(("a", "b", "t", "s0", "tau"), prm, strict=True):
             nominal[key].append(val)
 
-    dtypes = {"kind": np.int64, "role": np.int64, "static": np.bool_, "offroad_kind": np.bool_,
-              "idx0": np.int64, "light_idx": np.int64, "ignore_red": np.bool_,
-              "mobil_ok": np.bool_, "lane_lo": np.int64, "lane_hi": np.int64}
-    agent = {k: np.asarray(v, dtype=dtypes.get(k, np.float64)) for k, v in cols.items()}
+    dtypes = {
+        "kind": np.int64,
+        "role": np.int64,
+        "static": np.bool_,
+        "offroad_kind": np.bool_,
+        "idx0": np.int64,
+        "light_idx": np.int64,
+        "ignore_red": np.bool_,
+        "mobil_ok": np.bool_,
+        "lane_lo": np.int64,
+        "lane_hi": np.int64,
+    }
+    agent: dict[str, np.ndarray] = {
+        k: np.asarray(v, dtype=dtypes.get(k, np.float64)) for k, v in cols.items()
+    }
     n_max = max(len(p) for p in paths)
     pa = np.zeros((n_ag, n_max, 7))
     for i, p in enumerate(paths):
         pa[i, : len(p)] = p
-        pa[i, len(p):] = p[-1]
-    pdict = {"path_x": pa[:, :, 0].copy(), "path_y": pa[:, :, 1].copy(),
-             "path_tx": pa[:, :, 2].copy(), "path_ty": pa[:, :, 3].copy(),
-             "path_k": pa[:, :, 4].copy(), "path_vcap": pa[:, :, 5].copy(),
-             "path_n": np.array([len(p) for p in paths], np.int64),
-             "path_ds": pa[:, 0, 6].copy()}
+        pa[i, len(p) :] = p[-1]
+    pdict = {
+        "path_x": pa[:, :, 0].copy(),
+        "path_y": pa[:, :, 1].copy(),
+        "path_tx": pa[:, :, 2].copy(),
+        "path_ty": pa[:, :, 3].copy(),
+        "path_k": pa[:, :, 4].copy(),
+        "path_vcap": pa[:, :, 5].copy(),
+        "path_n": np.array([len(p) for p in paths], np.int64),
+        "path_ds": pa[:, 0, 6].copy(),
+    }
 
     # manoeuvres
-    mcols: dict[str, list[Any]] = {k: [] for k in (
-        "man_agent", "man_kind", "trig_kind", "trig_val", "man_speed", "man_accel", "man_doff",
-        "man_dur")}
+    mcols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "man_agent",
+            "man_kind",
+            "trig_kind",
+            "trig_val",
+            "man_speed",
+            "man_accel",
+            "man_doff",
+            "man_dur",
+        )
+    }
     for m in scene.manoeuvres:
         i = ids.index(m.agent_id)
         a = agents[i]
         doff = 0.0
         if m.kind is ManoeuvreKind.LANE_CHANGE:
             if m.target_lane is None:
-                raise RolloutError(f"manoeuvres[{m.agent_id}].target_lane=None: lane change "
-                                   "needs a target lane")
+                raise RolloutError(
+                    f"manoeuvres[{m.agent_id}].target_lane=None: lane change needs a target lane"
+                )
             if m.target_lane.road_id != a.start.road_id:
-                raise RolloutError(f"manoeuvres[{m.agent_id}].target_lane.road_id="
-                                   f"{m.target_lane.road_id}: must be the agent's road")
+                raise RolloutError(
+                    f"manoeuvres[{m.agent_id}].target_lane.road_id="
+                    f"{m.target_lane.road_id}: must be the agent's road"
+                )
             sign = _travel_sign(a.start.lane_id)
-            doff = (lane_center_t(layout, a.start.road_id, m.target_lane.lane_id)
-                    - lane_center_t(layout, a.start.road_id, a.start.lane_id)) * sign
+            doff = (
+                lane_center_t(layout, a.start.road_id, m.target_lane.lane_id)
+                - lane_center_t(layout, a.start.road_id, a.start.lane_id)
+            ) * sign
         mcols["man_agent"].append(i)
         mcols["man_kind"].append(_MAN_CODES[m.kind])
         mcols["trig_kind"].append(_TRIG_CODES[m.trigger.kind])
@@ -383,25 +469,48 @@ def _prepare(scene: Scene) -> _Prepared:
         mcols["man_accel"].append(0.0 if m.accel_mps2 is None else m.accel_mps2)
         mcols["man_doff"].append(doff)
         mcols["man_dur"].append(3.0 if m.duration_s is None else m.duration_s)
-    man = {k: np.asarray(v, dtype=np.int64 if k in ("man_agent", "man_kind", "trig_kind")
-                         else np.float64) for k, v in mcols.items()}
+    man = {
+        k: np.asarray(
+            v, dtype=np.int64 if k in ("man_agent", "man_kind", "trig_kind") else np.float64
+        )
+        for k, v in mcols.items()
+    }
 
     # scalars for the off-road test
     half_r0, half_l0 = carriageway_half_widths(layout, 0)
-    sc: dict[str, Any] = {"mu_g": mu_g, "lane_w": layout.lane_width_m,
-                          "radius0": float(layout.curve_radius_m or 0.0),
-                          "lo0": -half_r0, "hi0": half_l0, "has_j": layout.junction is not None,
-                          "j_ox": 0.0, "j_oy": 0.0, "j_hx": 1.0, "j_hy": 0.0, "lo1": 0.0,
-                          "hi1": 0.0}
+    sc: dict[str, Any] = {
+        "mu_g": mu_g,
+        "lane_w": layout.lane_width_m,
+        "radius0": float(layout.curve_radius_m or 0.0),
+        "lo0": -half_r0,
+        "hi0": half_l0,
+        "has_j": layout.junction is not None,
+        "j_ox": 0.0,
+        "j_oy": 0.0,
+        "j_hx": 1.0,
+        "j_hy": 0.0,
+        "lo1": 0.0,
+        "hi1": 0.0,
+    }
     if layout.junction is not None:
         o, h, _ = road_frame(layout, 1, np.array(0.0))
         half_r1, half_l1 = carriageway_half_widths(layout, 1)
-        sc.update(j_ox=float(o[0]), j_oy=float(o[1]), j_hx=math.cos(float(h)),
-                  j_hy=math.sin(float(h)), lo1=-half_r1, hi1=half_l1)
+        sc.update(
+            j_ox=float(o[0]),
+            j_oy=float(o[1]),
+            j_hx=math.cos(float(h)),
+            j_hy=math.sin(float(h)),
+            lo1=-half_r1,
+            hi1=half_l1,
+        )
     ego = agents[0]
     return _Prepared(
-        agent=agent, paths=pdict, man=man, lights=np.zeros((0, 0), np.int8),
-        light_ids=tuple(tl.light_id for tl in scene.traffic_lights), scalars=sc,
+        agent=agent,
+        paths=pdict,
+        man=man,
+        lights=np.zeros((0, 0), np.int8),
+        light_ids=tuple(tl.light_id for tl in scene.traffic_lights),
+        scalars=sc,
         nominal={k: np.asarray(v, np.float64) for k, v in nominal.items()},
         ego_lane_t=lane_center_t(layout, ego.start.road_id, ego.start.lane_id),
         ego_dir=_travel_sign(ego.start.lane_id),
@@ -442,9 +551,9 @@ def light_states(scene: Scene, n_t: int, dt_s: float) -> np.ndarray:
     return out
 
 
-def _sample_behaviour(prep: _Prepared, scene: Scene, n_worlds: int, seed: int,
-                      n_behaviours: int | None = None
-                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _sample_behaviour(
+    prep: _Prepared, scene: Scene, n_worlds: int, seed: int, n_behaviours: int | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     if n_behaviours is not None and n_behaviours < n_worlds:
         p, mw = _sample_behaviour(prep, scene, n_behaviours, seed)
         reps = -(-n_worlds // n_behaviours)
@@ -456,15 +565,21 @@ def _sample_behaviour(prep: _Prepared, scene: Scene, n_worlds: int, seed: int,
     p = {k: np.repeat(v[None, :], n_worlds, axis=0) for k, v in nom.items()}
     m = prep.man
     n_m = len(m["man_agent"])
-    mw = {k: np.repeat(m[k][None, :], n_worlds, axis=0)
-          for k in ("trig_val", "man_speed", "man_accel")}
+    mw = {
+        k: np.repeat(m[k][None, :], n_worlds, axis=0)
+        for k in ("trig_val", "man_speed", "man_accel")
+    }
     if n_worlds > 1:
         rng = np.random.default_rng(seed)
         shape = (n_worlds - 1, n_ag)
         bg = prep.agent["role"] == K.R_BACKGROUND
-        jit = {"a": rng.uniform(0.8, 1.25, shape), "b": rng.uniform(0.8, 1.25, shape),
-               "t": rng.uniform(0.7, 1.3, shape), "s0": rng.uniform(0.8, 1.3, shape),
-               "v0": rng.uniform(0.9, 1.1, shape)}
+        jit = {
+            "a": rng.uniform(0.8, 1.25, shape),
+            "b": rng.uniform(0.8, 1.25, shape),
+            "t": rng.uniform(0.7, 1.3, shape),
+            "s0": rng.uniform(0.8, 1.3, shape),
+            "v0": rng.uniform(0.9, 1.1, shape),
+        }
         tau = rng.uniform(0.15, 0.6, shape)
         for k, f in jit.items():
             p[k][1:] = np.where(bg[None, :], p[k][1:] * f, p[k][1:])
@@ -485,8 +600,9 @@ def _sample_behaviour(prep: _Prepared, scene: Scene, n_worlds: int, seed: int,
     return p, mw
 
 
-def _plan_arrays(prep: _Prepared, scene: Scene, plans: list[EgoPlan] | None, n_worlds: int,
-                 n_steps: int) -> dict[str, np.ndarray]:
+def _plan_arrays(
+    prep: _Prepared, scene: Scene, plans: list[EgoPlan] | None, n_worlds: int, n_steps: int
+) -> dict[str, np.ndarray]:
     has_acc = np.zeros(n_worlds, np.bool_)
     acc = np.zeros((n_worlds, max(n_steps, 1)))
     has_lc = np.zeros(n_worlds, np.bool_)
@@ -503,24 +619,40 @@ def _plan_arrays(prep: _Prepared, scene: Scene, plans: list[EgoPlan] | None, n_w
                 has_acc[w] = True
                 seq = np.asarray(plan.accel_mps2, np.float64)[:n_steps]
                 acc[w, : len(seq)] = seq
-                acc[w, len(seq):] = seq[-1]
+                acc[w, len(seq) :] = seq[-1]
             if plan.lane_change_to is not None:
                 lid = plan.lane_change_to
                 if lane_kind(scene.road, ego.start.road_id, lid) != "driving":
-                    raise RolloutError(f"EgoPlan.lane_change_to={lid}: not a driving lane of "
-                                       f"road {ego.start.road_id}")
+                    raise RolloutError(
+                        f"EgoPlan.lane_change_to={lid}: not a driving lane of "
+                        f"road {ego.start.road_id}"
+                    )
                 has_lc[w] = True
-                lc_off[w] = (lane_center_t(scene.road, ego.start.road_id, lid)
-                             - prep.ego_lane_t) * prep.ego_dir
+                lc_off[w] = (
+                    lane_center_t(scene.road, ego.start.road_id, lid) - prep.ego_lane_t
+                ) * prep.ego_dir
                 lc_t0[w] = plan.lane_change_start_s
                 lc_dur[w] = plan.lane_change_duration_s
-    return {"plan_has_acc": has_acc, "plan_acc": acc, "plan_has_lc": has_lc,
-            "plan_lc_off": lc_off, "plan_lc_t0": lc_t0, "plan_lc_dur": lc_dur}
+    return {
+        "plan_has_acc": has_acc,
+        "plan_acc": acc,
+        "plan_has_lc": has_lc,
+        "plan_lc_off": lc_off,
+        "plan_lc_t0": lc_t0,
+        "plan_lc_dur": lc_dur,
+    }
 
 
-def rollout(scene: Scene, *, n_worlds: int = 1, seed: int = 0,
-            ego_plans: list[EgoPlan] | None = None, horizon_s: float | None = None,
-            n_behaviours: int | None = None, raise_on_physics: bool = False) -> RolloutBatch:
+def rollout(
+    scene: Scene,
+    *,
+    n_worlds: int = 1,
+    seed: int = 0,
+    ego_plans: list[EgoPlan] | None = None,
+    horizon_s: float | None = None,
+    n_behaviours: int | None = None,
+    raise_on_physics: bool = False,
+) -> RolloutBatch:
     """Roll out ``n_worlds`` parallel worlds of ``scene`` (world 0 nominal, see module doc).
 
     ``ego_plans``: one :class:`EgoPlan` per world, or None (IDM lane keeping everywhere).
@@ -537,7 +669,7 @@ def rollout(scene: Scene, *, n_worlds: int = 1, seed: int = 0,
     if not (horizon > 0 and math.isfinite(horizon)):
         raise RolloutError(f"horizon_s={horizon_s}: must be > 0")
     dt = scene.dt_s
-    n_steps = int(round(horizon / dt))
+    n_steps = round(horizon / dt)
     n_t = n_steps + 1
     prep = prepare(scene)
     if n_behaviours is not None and n_behaviours < 1:
@@ -558,44 +690,138 @@ def rollout(scene: Scene, *, n_worlds: int = 1, seed: int = 0,
     min_ttc = np.empty(n_worlds)
     fired = np.full((n_worlds, n_m), -1, np.int32)
     K.rollout_kernel(
-        ag["kind"], ag["role"], ag["length"], ag["width"], ag["static"], ag["offroad_kind"],
-        ag["kmax"], ag["alat_max"], ag["x0"], ag["y0"], ag["yaw0"], ag["v0_init"], ag["idx0"],
-        ag["d0"], ag["stop_s"], ag["light_idx"], ag["hold_s"], ag["end_s"], ag["ignore_red"],
-        ag["mobil_ok"], ag["lane_lo"], ag["lane_hi"],
-        pa["path_x"], pa["path_y"], pa["path_tx"], pa["path_ty"], pa["path_k"],
-        pa["path_vcap"], pa["path_n"], pa["path_ds"],
-        m["man_agent"], m["man_kind"], m["trig_kind"], mw["trig_val"], mw["man_speed"],
-        mw["man_accel"], m["man_doff"], m["man_dur"],
-        params["v0"], params["a"], params["b"], params["t"], params["s0"], params["tau"],
-        plan["plan_has_acc"], plan["plan_acc"], plan["plan_has_lc"], plan["plan_lc_off"],
-        plan["plan_lc_t0"], plan["plan_lc_dur"],
+        ag["kind"],
+        ag["role"],
+        ag["length"],
+        ag["width"],
+        ag["static"],
+        ag["offroad_kind"],
+        ag["kmax"],
+        ag["alat_max"],
+        ag["x0"],
+        ag["y0"],
+        ag["yaw0"],
+        ag["v0_init"],
+        ag["idx0"],
+        ag["d0"],
+        ag["stop_s"],
+        ag["light_idx"],
+        ag["hold_s"],
+        ag["end_s"],
+        ag["ignore_red"],
+        ag["mobil_ok"],
+        ag["lane_lo"],
+        ag["lane_hi"],
+        pa["path_x"],
+        pa["path_y"],
+        pa["path_tx"],
+        pa["path_ty"],
+        pa["path_k"],
+        pa["path_vcap"],
+        pa["path_n"],
+        pa["path_ds"],
+        m["man_agent"],
+        m["man_kind"],
+        m["trig_kind"],
+        mw["trig_val"],
+        mw["man_speed"],
+        mw["man_accel"],
+        m["man_doff"],
+        m["man_dur"],
+        params["v0"],
+        params["a"],
+        params["b"],
+        params["t"],
+        params["s0"],
+        np.minimum(1.0, dt / np.maximum(params["tau"], dt)),
+        plan["plan_has_acc"],
+        plan["plan_acc"],
+        plan["plan_has_lc"],
+        plan["plan_lc_off"],
+        plan["plan_lc_t0"],
+        plan["plan_lc_dur"],
         lights,
-        sc["mu_g"], dt, n_t, sc["lane_w"], sc["radius0"], sc["lo0"], sc["hi0"], sc["has_j"],
-        sc["j_ox"], sc["j_oy"], sc["j_hx"], sc["j_hy"], sc["lo1"], sc["hi1"],
-        out["x"], out["y"], out["yaw"], out["v"], out["a"], collision, ego_coll, first_coll,
-        offroad, min_ttc, fired,
+        sc["mu_g"],
+        dt,
+        n_t,
+        sc["lane_w"],
+        sc["radius0"],
+        sc["lo0"],
+        sc["hi0"],
+        sc["has_j"],
+        sc["j_ox"],
+        sc["j_oy"],
+        sc["j_hx"],
+        sc["j_hy"],
+        sc["lo1"],
+        sc["hi1"],
+        out["x"],
+        out["y"],
+        out["yaw"],
+        out["v"],
+        out["a"],
+        collision,
+        ego_coll,
+        first_coll,
+        offroad,
+        min_ttc,
+        fired,
     )
     comfort = np.zeros((n_worlds, n_ag), np.bool_)
     physics = np.zeros((n_worlds, n_ag), np.bool_)
     reason = np.zeros((n_worlds, n_ag), np.int8)
-    K.checks_kernel(out["x"], out["y"], out["yaw"], out["v"], out["a"], ag["kind"], ag["role"],
-                    sc["mu_g"], dt, comfort, physics, reason)
+    K.checks_kernel(
+        out["x"],
+        out["y"],
+        out["yaw"],
+        out["v"],
+        out["a"],
+        ag["kind"],
+        ag["role"],
+        sc["mu_g"],
+        dt,
+        comfort,
+        physics,
+        reason,
+    )
     min_ttc = np.where(min_ttc >= K.BIG * 0.5, np.inf, min_ttc)
     progress = _progress(prep, scene, out["x"], out["y"])
     notes = _physics_notes(scene, physics, reason)
-    occurred = corner_case_occurred(scene, out["x"], out["y"], out["yaw"], out["v"], out["a"],
-                                    light_states(scene, n_t, dt), prep.light_ids)
+    occurred = corner_case_occurred(
+        scene,
+        out["x"],
+        out["y"],
+        out["yaw"],
+        out["v"],
+        out["a"],
+        light_states(scene, n_t, dt),
+        prep.light_ids,
+    )
     checks = RolloutChecks(
-        collision=collision, ego_collision=ego_coll, first_collision_step=first_coll,
-        offroad=offroad, comfort_violation=comfort, physics_violation=physics,
-        min_ttc_s=min_ttc, corner_case_occurred=occurred, progress_m=progress, notes=notes,
+        collision=collision,
+        ego_collision=ego_coll,
+        first_collision_step=first_coll,
+        offroad=offroad,
+        comfort_violation=comfort,
+        physics_violation=physics,
+        min_ttc_s=min_ttc,
+        corner_case_occurred=occurred,
+        progress_m=progress,
+        notes=notes,
     )
     batch = RolloutBatch(
-        dt_s=dt, agent_ids=tuple(a.agent_id for a in scene.agents),
-        kind_codes=ag["kind"].astype(np.int8), role_codes=ag["role"].astype(np.int8),
+        dt_s=dt,
+        agent_ids=tuple(a.agent_id for a in scene.agents),
+        kind_codes=ag["kind"].astype(np.int8),
+        role_codes=ag["role"].astype(np.int8),
         dims_m=np.array([[a.length_m, a.width_m, a.height_m] for a in scene.agents], np.float32),
-        x_m=out["x"], y_m=out["y"], yaw_rad=out["yaw"], speed_mps=out["v"],
-        accel_mps2=out["a"], checks=checks, light_states=light_states(scene, n_t, dt),
+        x_m=out["x"],
+        y_m=out["y"],
+        yaw_rad=out["yaw"],
+        speed_mps=out["v"],
+        accel_mps2=out["a"],
+        checks=checks,
+        light_states=light_states(scene, n_t, dt),
         light_ids=prep.light_ids,
     )
     if raise_on_physics and physics.any():
@@ -603,16 +829,22 @@ def rollout(scene: Scene, *, n_worlds: int = 1, seed: int = 0,
     return batch
 
 
-_REASONS = {1: "longitudinal acceleration beyond mu*g", 2: "lateral acceleration beyond mu*g",
-            3: "speed beyond the kind's maximum", 4: "position jump (teleport)",
-            5: "non-finite state"}
+_REASONS = {
+    1: "longitudinal acceleration beyond mu*g",
+    2: "lateral acceleration beyond mu*g",
+    3: "speed beyond the kind's maximum",
+    4: "position jump (teleport)",
+    5: "non-finite state",
+}
 
 
 def _physics_notes(scene: Scene, physics: np.ndarray, reason: np.ndarray) -> tuple[str, ...]:
     notes = []
     for w, i in zip(*np.nonzero(physics), strict=True):
-        notes.append(f"world {int(w)} agent {scene.agents[int(i)].agent_id}: "
-                     f"{_REASONS.get(int(reason[w, i]), 'unknown')}")
+        notes.append(
+            f"world {int(w)} agent {scene.agents[int(i)].agent_id}: "
+            f"{_REASONS.get(int(reason[w, i]), 'unknown')}"
+        )
         if len(notes) >= 5:
             break
     return tuple(notes)

@@ -186,11 +186,29 @@ def _lane_change_track(
     dur: float,
     s_of: Callable[[float], float],
 ) -> Track:
+    """Lanes swept by a lateral manoeuvre; from its start the same-direction neighbours of the
+    target lane count as occupied too (traffic there could change into the target lane at the
+    same moment)."""
+
     def fn(tau: float) -> tuple[float, float, float]:
         t = t0 + (t1 - t0) * _smooth((tau - t_start) / dur)
         return s_of(tau), t - a.width_m / 2, t + a.width_m / 2
 
-    return _track(c, a.length_m, fn)
+    tr = _track(c, a.length_m, fn)
+    target = lane_at(c.road, 0, t1)
+    if target is None:
+        return tr
+    side = -1 if target < 0 else 1
+    neighbours = frozenset(
+        x
+        for x in side_lanes(c.road, 0, side)
+        if abs(abs(x) - abs(target)) == 1 and lane_kind(c.road, 0, x) == "driving"
+    )
+    lanes = tuple(
+        ln | neighbours if tau >= t_start else ln
+        for tau, ln in zip(tr.times_s, tr.lanes, strict=True)
+    )
+    return Track(tr.times_s, tr.s_m, lanes, tr.length_m)
 
 
 def _heading_towards(lane: int, direction: int) -> float:

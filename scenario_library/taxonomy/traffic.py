@@ -5,7 +5,7 @@ Background vehicles (role BACKGROUND, reactive IDM/MOBIL traffic in the engine) 
 own random stream. They never start ahead of the ego in its lane (they would shield the hazard);
 in the ego lane they only follow it at >= 2 s; all stay on road 0 for the whole horizon at
 their initial speed. Every candidate is rejected when, driving at
-constant speed, it would come within ``10 m + half lengths`` of a hazard or parked agent in a
+constant speed, it would come within ``10 m + half lengths + 1 s at its speed`` of a hazard or parked agent in a
 lane that agent occupies at that time (the hazards' nominal ``Track``s), so traffic never
 blocks or collides with the corner case by construction. At a junction, cross traffic waits at
 the stop line (speed 0, desired 0): behind a red light, or at the stop sign of an unsignalised
@@ -42,12 +42,16 @@ from scenario_library.taxonomy.layouts import (
 MAX_AGENTS = 16
 WINDOW_M = 250.0
 CLEARANCE_M = 10.0
+TIME_GAP_S = 1.0
 
 
 def _conflicts(s0: float, v_signed: float, lane: int, length: float, tracks: list[Track]) -> bool:
+    """Would a background car (constant speed) come within 10 m + half lengths + a 1 s gap at
+    its speed of a hazard / parked agent in a lane that agent occupies at that time?"""
+    clearance = CLEARANCE_M + abs(v_signed) * TIME_GAP_S
     for tr in tracks:
         s_bg = s0 + v_signed * tr.times_s
-        near = np.abs(s_bg - tr.s_m) < CLEARANCE_M + (length + tr.length_m) / 2
+        near = np.abs(s_bg - tr.s_m) < clearance + (length + tr.length_m) / 2
         for k in np.flatnonzero(near):
             if lane in tr.lanes[k]:
                 return True
@@ -103,7 +107,14 @@ def background_traffic(
                 for (ln, so, lo, vo) in occupied
                 if ln == lane
             )
-            if not gap_ok:
+            # no two cars side by side in the same direction (they could change into the
+            # lane between them at the same moment)
+            apart = all(
+                abs(s - so) >= (body.length_m + lo) / 2 + 6.0
+                for (ln, so, lo, _) in occupied
+                if ln != lane and (ln < 0) == (lane < 0)
+            )
+            if not (gap_ok and apart):
                 continue
             v_signed = v if lane < 0 else -v
             if _conflicts(s, v_signed, lane, body.length_m, placement.tracks):

@@ -60,7 +60,7 @@ function renderClassList() {
     if (q && !c.name.toLowerCase().includes(q)) continue;
     const n = counts[String(c.class_id)] || 0;
     const li = el("li", { "data-class-id": c.class_id });
-    li.appendChild(el("span", {}, `${c.class_id} · ${c.name}`));
+    li.appendChild(el("span", { title: c.tags.join(" ") }, `${c.class_id} · ${c.name}`));
     li.appendChild(el("span", { class: "n" + (n ? "" : " zero") }, String(n)));
     li.onclick = () => selectClass(c);
     if (state.selected && state.selected.class_id === c.class_id) li.classList.add("sel");

@@ -20,7 +20,8 @@ def test_layout_following_clip_passes() -> None:
     report = check_neural_quality(_render_like(controls), controls)
     assert report.passed, report.failures
     assert report.metrics["edge_correlation"] > 0.5
-    assert report.metrics["box_edge_ratio"] > 1.0
+    assert report.metrics["structure_edge_ratio"] > 1.5
+    assert report.metrics["box_edge_ratio"] > 1.3
 
 
 def test_noise_fails_stability_and_layout() -> None:
@@ -29,7 +30,7 @@ def test_noise_fails_stability_and_layout() -> None:
     report = check_neural_quality(noise, controls)
     assert not report.passed
     text = " ".join(report.failures)
-    assert "mean_change" in text and "edge_correlation" in text
+    assert "mean_change" in text and "structure_edge_ratio" in text
 
 
 def test_flicker_and_frozen_detected() -> None:
@@ -47,13 +48,26 @@ def test_objects_away_from_their_boxes_fail() -> None:
     controls = make_controls(12, 48, 64)
     frames = _render_like(controls)
     moved = np.roll(frames, shift=(20, 30), axis=(1, 2))  # layout no longer where labels say
-    good = check_neural_quality(frames, controls).metrics["edge_correlation"]
+    good = check_neural_quality(frames, controls).metrics
     bad = check_neural_quality(moved, controls)
-    assert bad.metrics["edge_correlation"] < good
-    assert not bad.passed
+    assert bad.metrics["box_edge_ratio"] < good["box_edge_ratio"]
+    assert bad.metrics["edge_correlation"] < good["edge_correlation"]
+    assert any(f.startswith("box_edge_ratio") for f in bad.failures)
 
 
 def test_stability_of_static_clip_is_zero() -> None:
     frames = np.full((5, 8, 8, 3), 100, np.uint8)
     m = temporal_stability(frames)
     assert m == {"mean_change": 0.0, "max_change": 0.0, "flicker": 0.0}
+
+
+def test_tiny_random_model_output_is_flagged(tiny_dirs) -> None:
+    """Random weights cannot follow a layout: the measure must see that."""
+    from backend_fixtures import make_request
+
+    from generator.backends.wan_vace import WanVaceBackend
+
+    b = WanVaceBackend(tiny_dirs["wan-vace"], num_inference_steps=2, max_chunk_frames=9)
+    req = make_request(n_frames=9, height=48, width=64)
+    report = check_neural_quality(b(req).frames, req.controls)
+    assert any(f.startswith("structure_edge_ratio") for f in report.failures)

@@ -99,3 +99,30 @@ def test_ltx_family_generates_chunked_and_seeded(tiny_dirs) -> None:
     ):
         b(make_request(n_frames=5, height=32, width=48))
     assert b.provenance()["pipeline"] == "LTXConditionPipeline"
+
+
+def test_real_clip_sizes_are_snapped_and_restored(tiny_dirs) -> None:
+    src = _source(5, 30, 50)  # a "real" clip whose size is no multiple of 16
+    out = restyle_clip(
+        src,
+        prompt="fog",
+        strength=0.5,
+        seed=0,
+        model_dir=tiny_dirs["wan-v2v"],
+        num_inference_steps=2,
+        max_chunk_frames=9,
+    )
+    assert out.shape == src.shape
+    mask = np.zeros((5, 30, 50), bool)
+    mask[:, 10:20, 20:30] = True
+    ins = insert_actor(
+        src,
+        np.full_like(src, 90),
+        mask,
+        prompt="deer",
+        seed=0,
+        model_dir=tiny_dirs["wan-vace"],
+        num_inference_steps=2,
+        max_chunk_frames=9,
+    )
+    assert ins.shape == src.shape

@@ -111,3 +111,12 @@ def test_reference_image_changes_output(backend: WanVaceBackend) -> None:
     ref = np.full((32, 48, 3), 200, np.uint8)
     with_ref = backend.generate(req, reference_image=ref).frames
     assert with_ref.shape == plain.shape and not np.array_equal(with_ref, plain)
+
+
+def test_tiny_checkpoint_defaults_keep_cpu_runs_small(tiny_dirs) -> None:
+    b = WanVaceBackend(tiny_dirs["wan-vace"])  # no steps / resolution given
+    assert b.num_inference_steps == 2 and b.provenance()["tiny_checkpoint"] == "true"
+    h, w = b.work_size(704, 1280)
+    assert h * w <= 64 * 112 and h % 16 == 0 and w % 16 == 0
+    out = b(make_request(n_frames=5, height=176, width=320))
+    assert out.frames.shape == (5, 176, 320, 3)

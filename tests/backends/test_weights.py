@@ -70,6 +70,13 @@ def test_missing_weights_errors_name_dir_and_part(tmp_path: Path, tiny_dirs) -> 
         load(model_dir=noweights)
     with pytest.raises(ModelWeightsError, match=r"mismatched"):
         load(model_dir=tiny_dirs["wan-v2v"])  # a T2V checkpoint is not a VACE one
+    wrong = Path(shutil.copytree(tiny_dirs["wan-vace"], tmp_path / "wrong"))
+    cfg_path = wrong / "transformer" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["ffn_dim"] = 48  # weights on disk have 32
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(ModelWeightsError, match=r"could not load component 'transformer'"):
+        load(model_dir=wrong)
 
 
 def test_model_dir_from_env(monkeypatch: pytest.MonkeyPatch, tiny_dirs) -> None:

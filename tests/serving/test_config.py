@@ -32,8 +32,9 @@ def test_serve_yaml_matches_build_app() -> None:
         assert d.max_ongoing_requests == opts["max_ongoing_requests"], name
         assert d.max_queued_requests == opts["max_queued_requests"], name
         if "autoscaling_config" in opts:
-            got = d.autoscaling_config
-            got = got if isinstance(got, dict) else got.model_dump()
+            cfg = d.autoscaling_config
+            assert cfg is not None, name
+            got = cfg if isinstance(cfg, dict) else cfg.model_dump()
             for k, v in opts["autoscaling_config"].items():
                 assert got[k] == v, (name, k)
     assert (

@@ -49,7 +49,7 @@ def test_restart_keeps_jobs_and_resumes_a_dead_workers_job(
                 break
             time.sleep(0.05)
         assert job["state"] == "running"
-    instances.stop()  # the service (and its worker) dies mid-job
+    instances.kill()  # the service (and its worker) dies mid-job
 
     svc = instances.get(args)  # a new service on the same database
     with httpx.Client(base_url=svc.url, timeout=30.0) as c:

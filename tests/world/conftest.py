@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _world_scenes import ALL_HAND_SCENES  # noqa: E402
+from _world_scenes import ALL_HAND_SCENES
 
-from scenario_library.scene import Scene  # noqa: E402
+from scenario_library.scene import Scene
 
 
 @pytest.fixture(params=sorted(ALL_HAND_SCENES))

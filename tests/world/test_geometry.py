@@ -10,14 +10,32 @@ from generator.world.geometry import build_road, turn_path, world_to_road0
 from generator.world.types import MapElementKind
 from scenario_library.scene import LaneRef, RoadContext, RoadLayout, lane_center_t
 
-HIGHWAY = RoadLayout(context=RoadContext.HIGHWAY, length_m=500.0, lane_width_m=3.7,
-                     lanes_right=3, lanes_left=3, median_width_m=3.0, shoulder_width_m=2.5,
-                     speed_limit_mps=33.0)
-CURVE = RoadLayout(context=RoadContext.RURAL_CURVE, length_m=300.0, lane_width_m=3.5,
-                   lanes_right=1, lanes_left=1, shoulder_width_m=1.0, curve_radius_m=150.0,
-                   speed_limit_mps=25.0)
-LAYOUTS = {"straight": straight(parking_lane_right=True, sidewalk_width_m=2.0),
-           "junction": junction_road(), "highway": HIGHWAY, "curve": CURVE}
+HIGHWAY = RoadLayout(
+    context=RoadContext.HIGHWAY,
+    length_m=500.0,
+    lane_width_m=3.7,
+    lanes_right=3,
+    lanes_left=3,
+    median_width_m=3.0,
+    shoulder_width_m=2.5,
+    speed_limit_mps=33.0,
+)
+CURVE = RoadLayout(
+    context=RoadContext.RURAL_CURVE,
+    length_m=300.0,
+    lane_width_m=3.5,
+    lanes_right=1,
+    lanes_left=1,
+    shoulder_width_m=1.0,
+    curve_radius_m=150.0,
+    speed_limit_mps=25.0,
+)
+LAYOUTS = {
+    "straight": straight(parking_lane_right=True, sidewalk_width_m=2.0),
+    "junction": junction_road(),
+    "highway": HIGHWAY,
+    "curve": CURVE,
+}
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))

@@ -58,12 +58,23 @@ def test_oriented_box_overlap_hand_cases() -> None:
 
 def test_scripted_hazard_that_hits_is_a_collision() -> None:
     # hazard alongside the ego swerves into it at t=0; hazards never brake for the ego
-    scene = make_scene(HazardFamily.CUT_IN, straight(), [
-        car("ego", AgentRole.EGO, -1, 30.0, 15.0),
-        car("hazard", AgentRole.HAZARD, -2, 31.0, 15.0),
-    ], [Manoeuvre(agent_id="hazard", kind=ManoeuvreKind.LANE_CHANGE,
-                  trigger=Trigger(kind=TriggerKind.TIME, value=0.0),
-                  target_lane=LaneRef(road_id=0, lane_id=-1), duration_s=1.5)])
+    scene = make_scene(
+        HazardFamily.CUT_IN,
+        straight(),
+        [
+            car("ego", AgentRole.EGO, -1, 30.0, 15.0),
+            car("hazard", AgentRole.HAZARD, -2, 31.0, 15.0),
+        ],
+        [
+            Manoeuvre(
+                agent_id="hazard",
+                kind=ManoeuvreKind.LANE_CHANGE,
+                trigger=Trigger(kind=TriggerKind.TIME, value=0.0),
+                target_lane=LaneRef(road_id=0, lane_id=-1),
+                duration_s=1.5,
+            )
+        ],
+    )
     b = rollout(scene)
     assert b.checks.collision[0] and b.checks.ego_collision[0]
     step = int(b.checks.first_collision_step[0])
@@ -75,17 +86,22 @@ def test_scripted_hazard_that_hits_is_a_collision() -> None:
 
 
 def _cut_in_front_of_background(plan: EgoPlan | None) -> np.ndarray:
-    scene = make_scene(HazardFamily.CUT_IN, straight(), [
-        car("ego", AgentRole.EGO, -1, 40.0, 16.0),
-        car("bg0", AgentRole.BACKGROUND, -2, 28.0, 16.0),
-    ])
+    scene = make_scene(
+        HazardFamily.CUT_IN,
+        straight(),
+        [
+            car("ego", AgentRole.EGO, -1, 40.0, 16.0),
+            car("bg0", AgentRole.BACKGROUND, -2, 28.0, 16.0),
+        ],
+    )
     return rollout(scene, ego_plans=None if plan is None else [plan]).accel_mps2[0, 1]
 
 
 def test_background_brakes_for_ego_cutting_in() -> None:
     reference = _cut_in_front_of_background(None)
     cut = _cut_in_front_of_background(
-        EgoPlan(accel_mps2=(-1.0,) * 20 + (0.0,), lane_change_to=-2, lane_change_duration_s=2.0))
+        EgoPlan(accel_mps2=(-1.0,) * 20 + (0.0,), lane_change_to=-2, lane_change_duration_s=2.0)
+    )
     assert reference.min() > -0.3  # nobody in its lane: no braking
     assert cut.min() < -1.0  # reacts to the ego entering its lane ahead
 
@@ -106,17 +122,29 @@ def test_ttc_trigger_fires_at_the_documented_ttc() -> None:
 
 def test_never_fired_cut_in_is_not_a_corner_case() -> None:
     scene = cut_in_scene()
-    late = scene.model_copy(update={"manoeuvres": (scene.manoeuvres[0].model_copy(
-        update={"trigger": Trigger(kind=TriggerKind.TIME, value=100.0)}),)})
+    late = scene.model_copy(
+        update={
+            "manoeuvres": (
+                scene.manoeuvres[0].model_copy(
+                    update={"trigger": Trigger(kind=TriggerKind.TIME, value=100.0)}
+                ),
+            )
+        }
+    )
     assert not rollout(late).checks.corner_case_occurred[0]
 
 
 def test_ego_stops_at_red_light_and_runner_does_not() -> None:
     scene = red_runner_scene()
-    red_main = TrafficLight(light_id="main", road_id=0, stop_line_s_m=90.0,
-                            cycle=((LightPhase.RED, 30.0), (LightPhase.GREEN, 30.0)))
-    scene = scene.model_copy(update={"traffic_lights": (red_main, scene.traffic_lights[1]),
-                                     "horizon_s": 10.0})
+    red_main = TrafficLight(
+        light_id="main",
+        road_id=0,
+        stop_line_s_m=90.0,
+        cycle=((LightPhase.RED, 30.0), (LightPhase.GREEN, 30.0)),
+    )
+    scene = scene.model_copy(
+        update={"traffic_lights": (red_main, scene.traffic_lights[1]), "horizon_s": 10.0}
+    )
     b = rollout(scene)
     assert b.speed_mps[0, 0, -1] < 0.3
     assert b.x_m[0, 0, -1] + 2.3 < 90.0 + 0.5  # front before the stop line
@@ -161,11 +189,22 @@ def test_bad_inputs_are_rejected() -> None:
 
 def test_left_turn_actor_holds_until_trigger() -> None:
     road = junction_road()
-    scene = make_scene(HazardFamily.LEFT_TURN_ACROSS, road, [
-        car("ego", AgentRole.EGO, -1, 10.0, 5.0),
-        car("hazard", AgentRole.HAZARD, 1, 125.0, 5.0, turn_to=LaneRef(road_id=1, lane_id=1)),
-    ], [Manoeuvre(agent_id="hazard", kind=ManoeuvreKind.TURN,
-                  trigger=Trigger(kind=TriggerKind.TIME, value=5.0), target_speed_mps=6.0)])
+    scene = make_scene(
+        HazardFamily.LEFT_TURN_ACROSS,
+        road,
+        [
+            car("ego", AgentRole.EGO, -1, 10.0, 5.0),
+            car("hazard", AgentRole.HAZARD, 1, 125.0, 5.0, turn_to=LaneRef(road_id=1, lane_id=1)),
+        ],
+        [
+            Manoeuvre(
+                agent_id="hazard",
+                kind=ManoeuvreKind.TURN,
+                trigger=Trigger(kind=TriggerKind.TIME, value=5.0),
+                target_speed_mps=6.0,
+            )
+        ],
+    )
     b = rollout(scene, horizon_s=11.0)
     t5 = 50
     # held at its stop line (x ~ 100 + 3.5 + 1 + 3 = 107.5, front at x - 2.3) until t = 5 s
