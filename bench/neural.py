@@ -268,7 +268,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--guidance", type=float, default=5.0)
     ap.add_argument("--runs", type=int, default=None, help="timed runs per path (median)")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -343,9 +346,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         _sync(device)
         return time.perf_counter() - t
 
-    # warm-up both paths (compilation, allocator, kernels)
-    backend(request)
-    direct()
+    # warm-up both paths (compilation, allocator, kernels); same seed and inputs must give
+    # the same frames, which checks that the comparison is like for like
+    from generator.backends.conditioning import float_frames_to_uint8
+
+    same = bool(np.array_equal(backend(request).frames, float_frames_to_uint8(direct())))
     backend_s, direct_s = [], []
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -400,6 +405,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "direct_clip_s": round(d_med, 4),
         "overhead": round(b_med / d_med - 1.0, 4),
         "overhead_target": 0.05,
+        "outputs_identical": same,
         "backend_runs_s": [round(x, 4) for x in backend_s],
         "direct_runs_s": [round(x, 4) for x in direct_s],
     }

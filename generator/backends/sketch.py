@@ -18,7 +18,6 @@ from generator.backends.base import BackendOutput, BackendRequest
 from generator.errors import BackendError
 from generator.render import effects as fx_
 from generator.render.camera import NEAR_M
-from generator.render.frames import run_frames
 from generator.render.controls import (
     RenderState,
     frame_geometry,
@@ -27,6 +26,7 @@ from generator.render.controls import (
     rasterise,
     render_state_of,
 )
+from generator.render.frames import run_frames
 from generator.render.shade import GROUND_ALBEDO, PAVED, shade_frame
 from generator.world.types import MapElementKind, RoadGeometry, RolloutBatch
 from scenario_library.scene import AGENT_KIND_CODES, AgentKind, Lighting, Scene
@@ -67,6 +67,7 @@ _RENDER_FILES = (
     "palette.py",
     "shade.py",
     "effects.py",
+    "frames.py",
 )
 
 
@@ -102,7 +103,9 @@ def _glow_if_visible(img, depth, r, c, fx, cx, cy, p, size_m, col, strength, min
 
 @nb.njit(nogil=True, cache=True)
 def _sketch_frames(  # type: ignore[no-untyped-def]
-    t0, t1, out,
+    t0,
+    t1,
+    out,
     depth,
     inst,
     gcode,
@@ -315,7 +318,9 @@ class SketchBackend:
         out = np.empty((n_t, h, w, 3), np.uint8)
         k = cam.intrinsic
         run_frames(
-            _sketch_frames, n_t, out,
+            _sketch_frames,
+            n_t,
+            out,
             controls.depth_m,
             controls.instance,
             buf.ground_code,

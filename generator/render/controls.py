@@ -204,9 +204,7 @@ def build_map_drawables(road: RoadGeometry) -> MapDrawables:
             seg_b.append(p[-1])
             cols.append(HD_POLE)
             h = float(p[:, 2].max())
-            solids.append(
-                box_corners(p[0, 0], p[0, 1], 0.0, POLE_SIZE_M, POLE_SIZE_M, max(h, 0.1))
-            )
+            solids.append(box_corners(p[0, 0], p[0, 1], 0.0, POLE_SIZE_M, POLE_SIZE_M, max(h, 0.1)))
             solid_kind.append(e.kind.value)
             solid_ids.append(e.element_id)
         elif e.kind in (MapElementKind.TRAFFIC_LIGHT, MapElementKind.TRAFFIC_SIGN):
@@ -258,9 +256,7 @@ class FrameGeometry:
     agent_corners: np.ndarray  # [T, N, 8, 3] world frame
 
 
-def frame_geometry(
-    rollout: RolloutBatch, camera: CameraConfig, t_s: np.ndarray
-) -> FrameGeometry:
+def frame_geometry(rollout: RolloutBatch, camera: CameraConfig, t_s: np.ndarray) -> FrameGeometry:
     poses = interpolate_states(rollout, t_s)
     n_t = len(t_s)
     rot = np.empty((n_t, 3, 3))
@@ -272,8 +268,12 @@ def frame_geometry(
     idx = np.arange(1, rollout.n_agents)
     dims = rollout.dims_m.astype(np.float64)
     corners = box_corners(
-        poses.x_m[idx].T, poses.y_m[idx].T, poses.yaw_rad[idx].T,
-        dims[idx, 0][None], dims[idx, 1][None], dims[idx, 2][None],
+        poses.x_m[idx].T,
+        poses.y_m[idx].T,
+        poses.yaw_rad[idx].T,
+        dims[idx, 0][None],
+        dims[idx, 1][None],
+        dims[idx, 2][None],
     )  # [T, N, 8, 3]
     return FrameGeometry(rot=rot, cen=cen, poses=poses, agent_index=idx, agent_corners=corners)
 
@@ -322,10 +322,32 @@ def rasterise(
     )
     k = camera.intrinsic
     run_frames(
-        raster.render_frames, n_t, geo.rot, geo.cen, float(k[0, 0]), float(k[0, 2]), float(k[1, 2]), FAR_GROUND_M, NEAR_M,
-        ground.codes, ground.x0_m, ground.y0_m, ground.res_m, GROUND_SEMANTIC, HD_GROUND_LUT,
-        np.ascontiguousarray(corners), inst_ids, sem_ids, buf.depth_m, buf.semantic,
-        buf.instance, buf.ground_code, buf.hdmap, buf.cover, buf.visible, buf.bbox,
+        raster.render_frames,
+        n_t,
+        geo.rot,
+        geo.cen,
+        float(k[0, 0]),
+        float(k[0, 2]),
+        float(k[1, 2]),
+        FAR_GROUND_M,
+        NEAR_M,
+        ground.codes,
+        ground.x0_m,
+        ground.y0_m,
+        ground.res_m,
+        GROUND_SEMANTIC,
+        HD_GROUND_LUT,
+        np.ascontiguousarray(corners),
+        inst_ids,
+        sem_ids,
+        buf.depth_m,
+        buf.semantic,
+        buf.instance,
+        buf.ground_code,
+        buf.hdmap,
+        buf.cover,
+        buf.visible,
+        buf.bbox,
     )
     return buf
 
@@ -353,10 +375,26 @@ def draw_hdmap_overlay(
     order = np.where((dist < 122.5)[np.arange(dist.shape[0])[:, None], order], order, -1)
     k = camera.intrinsic
     run_frames(
-        raster.draw_hdmap_frames, buf.hdmap.shape[0], buf.hdmap, geo.rot, geo.cen, float(k[0, 0]), float(k[0, 2]), float(k[1, 2]), NEAR_M,
-        HD_MAP_RANGE_M, drawables.seg_a, drawables.seg_b, drawables.seg_col, drawables.seg_halfw,
-        drawables.poly_pts, drawables.poly_start, drawables.poly_col,
-        np.ascontiguousarray(geo.agent_corners), order, np.ascontiguousarray(col),
+        raster.draw_hdmap_frames,
+        buf.hdmap.shape[0],
+        buf.hdmap,
+        geo.rot,
+        geo.cen,
+        float(k[0, 0]),
+        float(k[0, 2]),
+        float(k[1, 2]),
+        NEAR_M,
+        HD_MAP_RANGE_M,
+        drawables.seg_a,
+        drawables.seg_b,
+        drawables.seg_col,
+        drawables.seg_halfw,
+        drawables.poly_pts,
+        drawables.poly_start,
+        drawables.poly_col,
+        np.ascontiguousarray(geo.agent_corners),
+        order,
+        np.ascontiguousarray(col),
         HD_BOX_EDGE_WIDTH_PX / 2,
     )
 
@@ -387,15 +425,20 @@ def build_labels(
             cov = int(buf.cover[t, n])
             objs.append(
                 ObjectFrameLabel(
-                    agent_id=rollout.agent_ids[a], instance_id=int(a), corners_world=cw,
-                    corners_ego=ce, bbox_xyxy=bb,
+                    agent_id=rollout.agent_ids[a],
+                    instance_id=int(a),
+                    corners_world=cw,
+                    corners_ego=ce,
+                    bbox_xyxy=bb,
                     visible_fraction=min(vis / cov, 1.0) if cov > 0 else 0.0,
-                    pixel_count=vis, distance_m=float(dist[t, n]),
+                    pixel_count=vis,
+                    distance_m=float(dist[t, n]),
                 )
             )
         out.append(
             FrameLabels(
-                frame_index=t, t_s=float(p.t_s[t]),
+                frame_index=t,
+                t_s=float(p.t_s[t]),
                 ego_pose_xy_yaw=(float(p.x_m[0, t]), float(p.y_m[0, t]), float(p.yaw_rad[0, t])),
                 objects=tuple(objs),
             )
@@ -450,8 +493,13 @@ def render_controls(
     labels = build_labels(buf, geo, rollout, camera)
     draw_hdmap_overlay(buf, geo, rollout, camera, drawables)
     controls = ControlMaps(
-        camera=camera, t_s=t_s, hdmap=buf.hdmap, depth_m=buf.depth_m, semantic=buf.semantic,
-        instance=buf.instance, labels=labels,
+        camera=camera,
+        t_s=t_s,
+        hdmap=buf.hdmap,
+        depth_m=buf.depth_m,
+        semantic=buf.semantic,
+        instance=buf.instance,
+        labels=labels,
     )
     key = id(controls)
     _STATES[key] = (

@@ -20,8 +20,8 @@ _POOL: ThreadPoolExecutor | None = None
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(numba.config.NUMBA_NUM_THREADS, 1),
-                                   thread_name_prefix="wmgen-render")
+        n = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+        _POOL = ThreadPoolExecutor(max_workers=max(n, 1), thread_name_prefix="wmgen-render")
     return _POOL
 
 

@@ -8,7 +8,9 @@ Outside the raster the ground is grass.
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -216,8 +218,19 @@ def build_ground_raster(road: RoadGeometry, res_m: float = 0.05) -> GroundRaster
         ax, ay = axis if axis is not None else (1.0, 0.0)
         code_b = GroundCode.CROSS_GAP if axis is not None else code
         period = ZEBRA_BAR_M if axis is not None else 0.0
-        _fill_polygon(grid, xy[:, 0].copy(), xy[:, 1].copy(), x0, y0, res_m, int(code),
-                      int(code_b), ax, ay, period)
+        _fill_polygon(
+            grid,
+            xy[:, 0].copy(),
+            xy[:, 1].copy(),
+            x0,
+            y0,
+            res_m,
+            int(code),
+            int(code_b),
+            ax,
+            ay,
+            period,
+        )
 
     for poly in road.drivable:
         fill(poly, GroundCode.ASPHALT)
@@ -244,20 +257,30 @@ def build_ground_raster(road: RoadGeometry, res_m: float = 0.05) -> GroundRaster
         width, code = lines[e.kind]
         xy, s = resample_polyline(e.points_xyz, 0.1)
         keep = (np.mod(s, DASH_PERIOD_M) < DASH_ON_M) if e.dashed else np.ones(len(s), bool)
-        _stamp_polyline(grid, xy[:, 0].copy(), xy[:, 1].copy(), keep, x0, y0, res_m,
-                        width / 2, int(code))
+        _stamp_polyline(
+            grid, xy[:, 0].copy(), xy[:, 1].copy(), keep, x0, y0, res_m, width / 2, int(code)
+        )
     return GroundRaster(codes=grid, x0_m=x0, y0_m=y0, res_m=res_m)
 
 
-_CACHE: dict[int, tuple[weakref.ref[RoadGeometry], GroundRaster]] = {}
+#: most recently used rasters (a raster is up to tens of MB; keep only a few)
+_CACHE: OrderedDict[int, tuple[weakref.ref[RoadGeometry], GroundRaster]] = OrderedDict()
+_CACHE_SIZE = 4
+_LOCK = threading.Lock()
 
 
 def ground_raster_for(road: RoadGeometry) -> GroundRaster:
-    """``build_ground_raster`` cached per RoadGeometry object (kept while the road lives)."""
-    hit = _CACHE.get(id(road))
-    if hit is not None and hit[0]() is road:
-        return hit[1]
-    raster = build_ground_raster(road)
+    """``build_ground_raster`` cached for the few most recent RoadGeometry objects."""
     key = id(road)
-    _CACHE[key] = (weakref.ref(road, lambda _r: _CACHE.pop(key, None)), raster)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0]() is road:
+            _CACHE.move_to_end(key)
+            return hit[1]
+    raster = build_ground_raster(road)
+    with _LOCK:
+        _CACHE[key] = (weakref.ref(road), raster)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return raster

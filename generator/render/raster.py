@@ -84,8 +84,29 @@ def _fill_tri(  # type: ignore[no-untyped-def]
 
 @nb.njit(cache=True)
 def _render_one(  # type: ignore[no-untyped-def]
-    r, c, fx, cx, cy, far_m, near_m, grid, gx0, gy0, gres, sem_lut, hd_lut, corners, inst_ids,
-    sem_ids, depth, sem, inst, gcode, hd, cover, bbox
+    r,
+    c,
+    fx,
+    cx,
+    cy,
+    far_m,
+    near_m,
+    grid,
+    gx0,
+    gy0,
+    gres,
+    sem_lut,
+    hd_lut,
+    corners,
+    inst_ids,
+    sem_ids,
+    depth,
+    sem,
+    inst,
+    gcode,
+    hd,
+    cover,
+    bbox,
 ):
     h, w = depth.shape
     grows, gcols = grid.shape
@@ -220,15 +241,52 @@ def _render_one(  # type: ignore[no-untyped-def]
                 continue
             for q in range(1, m - 1):
                 cover[k] += _fill_tri(
-                    ox[0], oy[0], oz[0], ox[q], oy[q], oz[q], ox[q + 1], oy[q + 1], oz[q + 1],
-                    depth, sem, inst, gcode, sem_ids[k], inst_ids[k],
+                    ox[0],
+                    oy[0],
+                    oz[0],
+                    ox[q],
+                    oy[q],
+                    oz[q],
+                    ox[q + 1],
+                    oy[q + 1],
+                    oz[q + 1],
+                    depth,
+                    sem,
+                    inst,
+                    gcode,
+                    sem_ids[k],
+                    inst_ids[k],
                 )
 
 
 @nb.njit(nogil=True, cache=True)
 def render_frames(  # type: ignore[no-untyped-def]
-    t0, t1, rot, cen, fx, cx, cy, far_m, near_m, grid, gx0, gy0, gres, sem_lut, hd_lut, corners,
-    inst_ids, sem_ids, depth, sem, inst, gcode, hd, cover, visible, bbox
+    t0,
+    t1,
+    rot,
+    cen,
+    fx,
+    cx,
+    cy,
+    far_m,
+    near_m,
+    grid,
+    gx0,
+    gy0,
+    gres,
+    sem_lut,
+    hd_lut,
+    corners,
+    inst_ids,
+    sem_ids,
+    depth,
+    sem,
+    inst,
+    gcode,
+    hd,
+    cover,
+    visible,
+    bbox,
 ):
     """Render T frames. rot [T,3,3] world->camera rotation, cen [T,3] camera centre (world);
     corners [T,N,8,3]; outputs depth/sem/inst/gcode [T,H,W], hd [T,H,W,3] (ground fill only),
@@ -238,9 +296,29 @@ def render_frames(  # type: ignore[no-untyped-def]
     w = depth.shape[2]
     for t in range(t0, t1):
         _render_one(
-            rot[t], cen[t], fx, cx, cy, far_m, near_m, grid, gx0, gy0, gres, sem_lut, hd_lut,
-            corners[t], inst_ids, sem_ids, depth[t], sem[t], inst[t], gcode[t], hd[t],
-            cover[t], bbox[t],
+            rot[t],
+            cen[t],
+            fx,
+            cx,
+            cy,
+            far_m,
+            near_m,
+            grid,
+            gx0,
+            gy0,
+            gres,
+            sem_lut,
+            hd_lut,
+            corners[t],
+            inst_ids,
+            sem_ids,
+            depth[t],
+            sem[t],
+            inst[t],
+            gcode[t],
+            hd[t],
+            cover[t],
+            bbox[t],
         )
         m = visible.shape[1]
         for i in range(h):
@@ -353,22 +431,57 @@ def _draw_world_segment(img, r, c, fx, cx, cy, near_m, far_m, a, b, half_w, col)
 
 @nb.njit(nogil=True, cache=True)
 def draw_hdmap_frames(  # type: ignore[no-untyped-def]
-    t0, t1, hd, rot, cen, fx, cx, cy, near_m, far_m, seg_a, seg_b, seg_col, seg_halfw, poly_pts,
-    poly_start, poly_col, box_corners, box_order, box_col, box_halfw
+    t0,
+    t1,
+    hd,
+    rot,
+    cen,
+    fx,
+    cx,
+    cy,
+    near_m,
+    far_m,
+    seg_a,
+    seg_b,
+    seg_col,
+    seg_halfw,
+    poly_pts,
+    poly_start,
+    poly_col,
+    box_corners,
+    box_order,
+    box_col,
+    box_halfw,
 ):
-    """Overlay map segments, vertical map polygons and box edges on the hdmap frames.
+    """Overlay map segments, then vertical map polygons (lights, signs), then box edges.
 
     seg_a/seg_b [S,3] world endpoints, seg_col [S,3] uint8, seg_halfw [S] px; poly_pts [P,3]
     with poly_start [G+1] offsets and poly_col [G,3]; box_corners [T,N,8,3], box_order [T,N]
     (far to near), box_col [T,N,3] uint8 (already depth-faded)."""
     edges = np.array(
-        [[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4], [0, 4], [1, 5], [2, 6],
-         [3, 7]]
+        [
+            [0, 1],
+            [1, 2],
+            [2, 3],
+            [3, 0],
+            [4, 5],
+            [5, 6],
+            [6, 7],
+            [7, 4],
+            [0, 4],
+            [1, 5],
+            [2, 6],
+            [3, 7],
+        ]
     )
     for t in range(t0, t1):
         r = rot[t]
         c = cen[t]
         img = hd[t]
+        for s in range(seg_a.shape[0]):
+            _draw_world_segment(
+                img, r, c, fx, cx, cy, near_m, far_m, seg_a[s], seg_b[s], seg_halfw[s], seg_col[s]
+            )
         for g in range(poly_start.shape[0] - 1):
             s0 = poly_start[g]
             n = poly_start[g + 1] - s0
@@ -395,16 +508,22 @@ def draw_hdmap_frames(  # type: ignore[no-untyped-def]
                 us[q] = fx * ox[q] / oz[q] + cx
                 vs[q] = fx * oy[q] / oz[q] + cy
             fill_convex_rows(img, us, vs, m, poly_col[g])
-        for s in range(seg_a.shape[0]):
-            _draw_world_segment(
-                img, r, c, fx, cx, cy, near_m, far_m, seg_a[s], seg_b[s], seg_halfw[s], seg_col[s]
-            )
         for kk in range(box_order.shape[1]):
             k = box_order[t, kk]
             if k < 0:
                 continue
             for e in range(12):
                 _draw_world_segment(
-                    img, r, c, fx, cx, cy, near_m, 1e9, box_corners[t, k, edges[e, 0]],
-                    box_corners[t, k, edges[e, 1]], box_halfw, box_col[t, k],
+                    img,
+                    r,
+                    c,
+                    fx,
+                    cx,
+                    cy,
+                    near_m,
+                    1e9,
+                    box_corners[t, k, edges[e, 0]],
+                    box_corners[t, k, edges[e, 1]],
+                    box_halfw,
+                    box_col[t, k],
                 )

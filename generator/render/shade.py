@@ -76,7 +76,7 @@ def _agent_colour(kind, face, lx, ly, lz, hl, hw, h, body, brake, lk, rgb):  # t
     rgb[4] = 0.0
     rgb[5] = 0.0
     carlights = lk[fx_.CARLIGHTS]
-    if kind == K_CAR or kind == K_TRUCK:
+    if kind == K_CAR or kind == K_TRUCK:  # noqa: SIM109 (numba-friendly)
         cab = True
         if kind == K_TRUCK:
             cab = lx > hl - 0.45 * hl
@@ -130,7 +130,7 @@ def _agent_colour(kind, face, lx, ly, lz, hl, hw, h, body, brake, lk, rgb):  # t
                         br, bg, bb = 0.75, 0.75, 0.78
         elif zr > 0.86:
             br, bg, bb = 0.95, 0.85, 0.10  # helmet
-        if face == 1 and 0.35 < zr < 0.45:
+        if face == 1 and 0.35 < zr < 0.45 and abs(ly) < 0.35 * hw:
             em = 0.1 + 1.0 * carlights
             br, bg, bb = 0.7, 0.05, 0.05
             rgb[3], rgb[4], rgb[5] = 1.0, 0.1, 0.08
@@ -168,8 +168,30 @@ def _cell_noise(x, y, seed):  # type: ignore[no-untyped-def]
 
 @nb.njit(cache=True)
 def shade_frame(  # type: ignore[no-untyped-def]
-    img, depth, inst, gcode, r, c, fx, cx, cy, albedo, paved, pose, dims, kinds, body, brake,
-    lamps, housings, hstate, lk, ego_x, ego_y, ego_yaw, ego_half_len
+    img,
+    depth,
+    inst,
+    gcode,
+    r,
+    c,
+    fx,
+    cx,
+    cy,
+    albedo,
+    paved,
+    pose,
+    dims,
+    kinds,
+    body,
+    brake,
+    lamps,
+    housings,
+    hstate,
+    lk,
+    ego_x,
+    ego_y,
+    ego_yaw,
+    ego_half_len,
 ):
     h, w = depth.shape
     seed = int(lk[fx_.SEED]) * 2654435761
@@ -253,12 +275,15 @@ def shade_frame(  # type: ignore[no-untyped-def]
         for j in range(w):
             code = gcode[i, j]
             if code == SKY_CODE:
-                if sun_vis and abs(i + 0.5 - sun_v) < sun_rad and abs(j + 0.5 - sun_u) < sun_rad:
-                    if (i + 0.5 - sun_v) ** 2 + (j + 0.5 - sun_u) ** 2 < sun_rad * sun_rad:
-                        img[i, j, 0] = 255
-                        img[i, j, 1] = 250
-                        img[i, j, 2] = 230
-                        continue
+                if (
+                    sun_vis
+                    and abs(i + 0.5 - sun_v) < sun_rad
+                    and (i + 0.5 - sun_v) ** 2 + (j + 0.5 - sun_u) ** 2 < sun_rad * sun_rad
+                ):
+                    img[i, j, 0] = 255
+                    img[i, j, 1] = 250
+                    img[i, j, 2] = 230
+                    continue
                 img[i, j, 0] = sky_row[i, 0]
                 img[i, j, 1] = sky_row[i, 1]
                 img[i, j, 2] = sky_row[i, 2]
@@ -322,8 +347,9 @@ def shade_frame(  # type: ignore[no-untyped-def]
                     else:
                         sg = 1.0 if face == 2 else -1.0
                         nx, ny, nz = -sg * sy_, sg * cy_, 0.0
-                    em = _agent_colour(kinds[k_i], face, lx, ly, pz, hl, hw, hh, body[k_i],
-                                       brake[k_i], lk, rgb)
+                    em = _agent_colour(
+                        kinds[k_i], face, lx, ly, pz, hl, hw, hh, body[k_i], brake[k_i], lk, rgb
+                    )
                     ar = rgb[0]
                     ag = rgb[1]
                     ab = rgb[2]
@@ -347,8 +373,11 @@ def shade_frame(  # type: ignore[no-untyped-def]
                         lb = -np.sin(hyaw) * ox + np.cos(hyaw) * oy
                         z0 = housings[q, 5]
                         z1 = housings[q, 6]
-                        if (abs(la) <= housings[q, 3] + 0.05 and abs(lb) <= housings[q, 4] + 0.05
-                                and z0 - 0.05 <= pz <= z1 + 0.05):
+                        if (
+                            abs(la) <= housings[q, 3] + 0.05
+                            and abs(lb) <= housings[q, 4] + 0.05
+                            and z0 - 0.05 <= pz <= z1 + 0.05
+                        ):
                             ar, ag, ab = 0.06, 0.06, 0.06
                             third = (z1 - z0) / 3
                             rad = 0.32 * min(2 * housings[q, 3], third)

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from generator.render.types import CameraConfig
-from generator.world.types import MapElement, MapElementKind, RoadGeometry, RolloutBatch, RolloutChecks
+from generator.world.types import (
+    MapElement,
+    MapElementKind,
+    RoadGeometry,
+    RolloutBatch,
+    RolloutChecks,
+)
 from scenario_library.scene import (
     AGENT_KIND_CODES,
     AGENT_ROLE_CODES,
@@ -70,26 +76,59 @@ def hand_scene(
 ) -> Scene:
     """agents: (id, kind, (length, width, height)); the ego comes first automatically."""
     road = RoadLayout(
-        context=RoadContext.URBAN_STRAIGHT, length_m=200.0, lane_width_m=LANE_W, lanes_right=2,
-        lanes_left=1, sidewalk_width_m=2.0, speed_limit_mps=14.0,
+        context=RoadContext.URBAN_STRAIGHT,
+        length_m=200.0,
+        lane_width_m=LANE_W,
+        lanes_right=2,
+        lanes_left=1,
+        sidewalk_width_m=2.0,
+        speed_limit_mps=14.0,
     )
     inits = [
-        AgentInit(agent_id="ego", kind=AgentKind.CAR, role=AgentRole.EGO, length_m=4.5,
-                  width_m=1.8, height_m=1.5, start=LaneRef(road_id=0, lane_id=-1), s_m=0.0,
-                  speed_mps=10.0)
+        AgentInit(
+            agent_id="ego",
+            kind=AgentKind.CAR,
+            role=AgentRole.EGO,
+            length_m=4.5,
+            width_m=1.8,
+            height_m=1.5,
+            start=LaneRef(road_id=0, lane_id=-1),
+            s_m=0.0,
+            speed_mps=10.0,
+        )
     ]
     for aid, kind, (ln, wd, ht) in agents:
         inits.append(
-            AgentInit(agent_id=aid, kind=kind, role=AgentRole.BACKGROUND, length_m=ln, width_m=wd,
-                      height_m=ht, start=LaneRef(road_id=0, lane_id=-1), s_m=20.0, speed_mps=0.0)
+            AgentInit(
+                agent_id=aid,
+                kind=kind,
+                role=AgentRole.BACKGROUND,
+                length_m=ln,
+                width_m=wd,
+                height_m=ht,
+                start=LaneRef(road_id=0, lane_id=-1),
+                s_m=20.0,
+                speed_mps=0.0,
+            )
         )
     return Scene(
         scenario=ConcreteScenario(
-            class_id=1, class_name="hand", tags=("family:lead_vehicle_stopped",),
-            family=HazardFamily.LEAD_STOPPED, road_context=RoadContext.URBAN_STRAIGHT,
-            weather=weather, lighting=lighting, seed=0, params={},
+            class_id=1,
+            class_name="hand",
+            tags=("family:lead_vehicle_stopped",),
+            family=HazardFamily.LEAD_STOPPED,
+            road_context=RoadContext.URBAN_STRAIGHT,
+            weather=weather,
+            lighting=lighting,
+            seed=0,
+            params={},
         ),
-        road=road, agents=tuple(inits), manoeuvres=(), friction_mu=0.9, dt_s=0.1, horizon_s=2.0,
+        road=road,
+        agents=tuple(inits),
+        manoeuvres=(),
+        friction_mu=0.9,
+        dt_s=0.1,
+        horizon_s=2.0,
     )
 
 
@@ -99,20 +138,28 @@ def hand_rollout(scene: Scene, states: np.ndarray, dt_s: float = 0.1) -> Rollout
     w = 1
     dims = np.array([[a.length_m, a.width_m, a.height_m] for a in scene.agents], np.float32)
     checks = RolloutChecks(
-        collision=np.zeros(w, bool), ego_collision=np.zeros(w, bool),
-        first_collision_step=np.full(w, -1, np.int32), offroad=np.zeros((w, a_n), bool),
-        comfort_violation=np.zeros((w, a_n), bool), physics_violation=np.zeros((w, a_n), bool),
-        min_ttc_s=np.full(w, np.inf), corner_case_occurred=np.ones(w, bool),
+        collision=np.zeros(w, bool),
+        ego_collision=np.zeros(w, bool),
+        first_collision_step=np.full(w, -1, np.int32),
+        offroad=np.zeros((w, a_n), bool),
+        comfort_violation=np.zeros((w, a_n), bool),
+        physics_violation=np.zeros((w, a_n), bool),
+        min_ttc_s=np.full(w, np.inf),
+        corner_case_occurred=np.ones(w, bool),
         progress_m=np.zeros(w),
     )
     speed = np.zeros((w, a_n, t_n), np.float32)
     return RolloutBatch(
-        dt_s=dt_s, agent_ids=tuple(a.agent_id for a in scene.agents),
+        dt_s=dt_s,
+        agent_ids=tuple(a.agent_id for a in scene.agents),
         kind_codes=np.array([AGENT_KIND_CODES[a.kind] for a in scene.agents], np.int8),
         role_codes=np.array([AGENT_ROLE_CODES[a.role] for a in scene.agents], np.int8),
-        dims_m=dims, x_m=states[None, :, :, 0].astype(np.float32),
+        dims_m=dims,
+        x_m=states[None, :, :, 0].astype(np.float32),
         y_m=states[None, :, :, 1].astype(np.float32),
-        yaw_rad=states[None, :, :, 2].astype(np.float32), speed_mps=speed, accel_mps2=speed.copy(),
+        yaw_rad=states[None, :, :, 2].astype(np.float32),
+        speed_mps=speed,
+        accel_mps2=speed.copy(),
         checks=checks,
     )
 
@@ -132,5 +179,6 @@ def hand() -> object:
     """The hand-made factories of this module, for tests (conftest is not importable)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(road=hand_road, scene=hand_scene, rollout=hand_rollout,
-                           static=static_states)
+    return SimpleNamespace(
+        road=hand_road, scene=hand_scene, rollout=hand_rollout, static=static_states
+    )

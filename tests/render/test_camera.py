@@ -12,8 +12,8 @@ from generator.render.camera import (
     horizon_row,
     project,
     project_world,
-    world_to_ego_matrix,
     transform_points,
+    world_to_ego_matrix,
 )
 from generator.render.types import CameraConfig
 

@@ -36,18 +36,22 @@ def test_validate_and_frame_times(hand, small_camera) -> None:  # type: ignore[n
     c.validate()
     assert c.n_frames == 10 and np.allclose(c.t_s, np.arange(10) / 10.0)
     assert c.depth_m.dtype == np.float32 and c.instance.dtype == np.uint16
-    c2, _ = _render(hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera,
-                    seconds=0.5)
+    c2, _ = _render(
+        hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera, seconds=0.5
+    )
     assert c2.n_frames == 5
     with pytest.raises(RenderError, match="seconds"):
-        _render(hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera,
-                seconds=5.0)
+        _render(
+            hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera, seconds=5.0
+        )
 
 
 def test_near_box_hides_far_box(hand, small_camera) -> None:  # type: ignore[no-untyped-def]
     c, _ = _render(
-        hand, [("near", AgentKind.CAR, CAR), ("far", AgentKind.TRUCK, TRUCK)],
-        [(10.0, -1.75, 0.0), (25.0, -1.75, 0.0)], small_camera,
+        hand,
+        [("near", AgentKind.CAR, CAR), ("far", AgentKind.TRUCK, TRUCK)],
+        [(10.0, -1.75, 0.0), (25.0, -1.75, 0.0)],
+        small_camera,
     )
     inst = c.instance[0]
     near_px = inst == 1
@@ -76,10 +80,15 @@ def test_far_box_alone_is_fully_visible(hand, small_camera) -> None:  # type: ig
 def test_labels_agree_with_instance_mask(hand, small_camera) -> None:  # type: ignore[no-untyped-def]
     c, _ = _render(
         hand,
-        [("a", AgentKind.CAR, CAR), ("b", AgentKind.PEDESTRIAN, (0.5, 0.6, 1.75)),
-         ("behind", AgentKind.CAR, CAR), ("off", AgentKind.CAR, CAR)],
+        [
+            ("a", AgentKind.CAR, CAR),
+            ("b", AgentKind.PEDESTRIAN, (0.5, 0.6, 1.75)),
+            ("behind", AgentKind.CAR, CAR),
+            ("off", AgentKind.CAR, CAR),
+        ],
         [(15.0, -1.75, 0.3), (9.0, -6.0, 1.57), (-20.0, -1.75, 0.0), (15.0, 40.0, 0.0)],
-        small_camera, ego_dx=3.0,
+        small_camera,
+        ego_dx=3.0,
     )
     for t, fl in enumerate(c.labels):
         assert fl.frame_index == t
@@ -121,9 +130,12 @@ def test_ground_depth_and_sky(hand) -> None:  # type: ignore[no-untyped-def]
 
 def test_hdmap_colours_where_expected(hand) -> None:  # type: ignore[no-untyped-def]
     cam = CameraConfig(width_px=320, height_px=192)
-    c, _ = _render(hand, [("lead", AgentKind.CAR, CAR), ("ped", AgentKind.PEDESTRIAN,
-                                                       (0.5, 0.6, 1.75))],
-                   [(15.0, -1.75, 0.0), (12.0, -5.0, 0.0)], cam)
+    c, _ = _render(
+        hand,
+        [("lead", AgentKind.CAR, CAR), ("ped", AgentKind.PEDESTRIAN, (0.5, 0.6, 1.75))],
+        [(15.0, -1.75, 0.0), (12.0, -5.0, 0.0)],
+        cam,
+    )
     hd = c.hdmap[0]
 
     def has(colour: tuple[int, int, int], region: np.ndarray | None = None) -> bool:
@@ -137,8 +149,14 @@ def test_hdmap_colours_where_expected(hand) -> None:  # type: ignore[no-untyped-
     assert has(palette.HD_POLE)
     fade = palette.box_fade(np.array(15.0))
     assert has(tuple(int(v) for v in (np.array([255, 0, 0]) * fade).astype(np.uint8)))
-    assert has(tuple(int(v) for v in (np.array([0, 255, 0]) * palette.box_fade(np.array(
-        np.hypot(12.0, 3.25)))).astype(np.uint8)))
+    assert has(
+        tuple(
+            int(v)
+            for v in (
+                np.array([0, 255, 0]) * palette.box_fade(np.array(np.hypot(12.0, 3.25)))
+            ).astype(np.uint8)
+        )
+    )
     # the sky has no map colours
     assert (hd[:5] == 0).all()
     # a lane line is 8 px wide: count a horizontal run of lane-line colour near the bottom
@@ -179,8 +197,9 @@ def test_interpolation_is_linear_and_wraps_yaw(hand) -> None:  # type: ignore[no
 
 
 def test_moving_ego_changes_frames(hand, small_camera) -> None:  # type: ignore[no-untyped-def]
-    c, _ = _render(hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera,
-                   ego_dx=8.0)
+    c, _ = _render(
+        hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera, ego_dx=8.0
+    )
     n0 = (c.instance[0] == 1).sum()
     n9 = (c.instance[-1] == 1).sum()
     assert n9 > n0 * 1.5  # the ego closes in on the stopped car
@@ -191,10 +210,59 @@ def test_built_road_from_world_geometry(hand, small_camera) -> None:  # type: ig
     geometry = pytest.importorskip("generator.world.geometry")
     scene = hand.scene([("lead", AgentKind.CAR, CAR)])
     road = geometry.build_road(scene.road)
-    c, _ = _render(hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera,
-                   road=road)
+    c, _ = _render(
+        hand, [("lead", AgentKind.CAR, CAR)], [(20.0, -1.75, 0.0)], small_camera, road=road
+    )
     c.validate()
     sem = c.semantic[0]
     assert (sem == SEMANTIC_CLASSES["road"]).sum() > 500
     assert (sem == SEMANTIC_CLASSES["lane_marking"]).sum() > 5
     assert (c.instance[0] == 1).sum() > 20
+
+
+def test_junction_lights_and_stop_lines(hand) -> None:  # type: ignore[no-untyped-def]
+    geometry = pytest.importorskip("generator.world.geometry")
+    from scenario_library.scene import JunctionLayout, RoadContext, RoadLayout
+
+    layout = RoadLayout(
+        context=RoadContext.URBAN_INTERSECTION,
+        length_m=120.0,
+        lane_width_m=3.5,
+        lanes_right=1,
+        lanes_left=1,
+        sidewalk_width_m=2.0,
+        speed_limit_mps=14.0,
+        junction=JunctionLayout(
+            s_m=35.0,
+            arm_length_m=40.0,
+            lanes_per_direction=1,
+            has_traffic_lights=True,
+            has_crosswalks=True,
+        ),
+    )
+    road = geometry.build_road(layout)
+    cam = CameraConfig(width_px=320, height_px=192)
+    c, _ = _render(hand, [("lead", AgentKind.CAR, CAR)], [(60.0, -1.75, 0.0)], cam, road=road)
+    c.validate()
+    hd = c.hdmap[0].reshape(-1, 3)
+    for colour in (
+        palette.HD_TRAFFIC_LIGHT,
+        palette.HD_WAIT_LINE,
+        palette.HD_POLE,
+        palette.HD_CROSSWALK,
+    ):
+        assert (hd == colour).all(axis=1).any(), colour
+    assert (c.semantic[0] == SEMANTIC_CLASSES["pole_sign_light"]).sum() > 10
+    assert (c.semantic[0] == SEMANTIC_CLASSES["crosswalk"]).sum() > 50
+
+
+def test_start_s_shifts_the_clip_window(hand, small_camera) -> None:  # type: ignore[no-untyped-def]
+    scene = hand.scene([("lead", AgentKind.CAR, CAR)])
+    st = hand.static([(0.0, -1.75, 0.0), (20.0, -1.75, 0.0)])
+    st[0, :, 0] = np.linspace(0.0, 10.0, st.shape[1])  # ego at 10 m/s over 1 s
+    ro = hand.rollout(scene, st)
+    c = render_controls(scene, hand.road(), ro, small_camera, seconds=0.3, start_s=0.5)
+    assert np.allclose(c.t_s, [0.5, 0.6, 0.7])
+    assert c.labels[0].ego_pose_xy_yaw[0] == pytest.approx(5.0, abs=1e-5)
+    with pytest.raises(RenderError, match="start_s"):
+        render_controls(scene, hand.road(), ro, small_camera, start_s=1.0)

@@ -25,8 +25,12 @@ def _frames(hand, weather=Weather.CLEAR, lighting=Lighting.DAY, seed=0, fresh_co
     ro = hand.rollout(scene, st)
     controls = render_controls(scene, road, ro, CAM, seconds=0.3)
     if fresh_controls:  # not made by render_controls in this process: the backend re-rasterises
-        controls = type(controls)(**{k: getattr(controls, k) for k in controls.__dataclass_fields__})
-    req = BackendRequest(scene=scene, road=road, rollout=ro, controls=controls, prompt="", seed=seed)
+        controls = type(controls)(
+            **{k: getattr(controls, k) for k in controls.__dataclass_fields__}
+        )
+    req = BackendRequest(
+        scene=scene, road=road, rollout=ro, controls=controls, prompt="", seed=seed
+    )
     out = SketchBackend()(req)
     out.validate(controls.n_frames, CAM.height_px, CAM.width_px)
     return out.frames, controls
@@ -69,9 +73,14 @@ def test_rerasterised_path_matches_cached(hand) -> None:  # type: ignore[no-unty
 
 @pytest.mark.parametrize(
     ("weather", "lighting"),
-    [(Weather.RAIN, Lighting.DAY), (Weather.FOG, Lighting.DAY), (Weather.SNOW, Lighting.DAY),
-     (Weather.CLEAR, Lighting.NIGHT), (Weather.CLEAR, Lighting.DUSK),
-     (Weather.CLEAR, Lighting.LOW_SUN)],
+    [
+        (Weather.RAIN, Lighting.DAY),
+        (Weather.FOG, Lighting.DAY),
+        (Weather.SNOW, Lighting.DAY),
+        (Weather.CLEAR, Lighting.NIGHT),
+        (Weather.CLEAR, Lighting.DUSK),
+        (Weather.CLEAR, Lighting.LOW_SUN),
+    ],
 )
 def test_weather_and_light_change_the_frames(hand, weather, lighting) -> None:  # type: ignore[no-untyped-def]
     base, _ = _frames(hand)
