@@ -210,7 +210,12 @@ class ClipPipeline:
         from generator.io.openlabel import build_openlabel
         from generator.io.video import write_thumbnail, write_video
         from generator.quality import check_quality
-        from generator.render.controls import instance_video, render_controls, semantic_video
+        from generator.render.controls import (
+            depth_video,
+            instance_video,
+            render_controls,
+            semantic_video,
+        )
         from generator.world.geometry import build_road
         from generator.world.rollout import rollout
         from scenario_library.sampling import sample_scene
@@ -288,7 +293,7 @@ class ClipPipeline:
             videos = {
                 VIDEO: (out.frames, "veryfast"),
                 CONTROL_FILES["hdmap"]: (controls.hdmap, "ultrafast"),
-                CONTROL_FILES["depth"]: (controls.depth_video(), "ultrafast"),
+                CONTROL_FILES["depth"]: (depth_video(controls), "ultrafast"),
                 CONTROL_FILES["semantic"]: (semantic_video(controls), "ultrafast"),
                 CONTROL_FILES["instance"]: (instance_video(controls), "ultrafast"),
             }

@@ -48,7 +48,7 @@ class CameraConfig(BaseModel):
         # axes of the camera expressed in the ego frame (rows): x_cam=-y_ego, y_cam=-z, z_cam=x
         base = np.array([[0, -1, 0], [0, 0, -1], [1, 0, 0]], dtype=np.float64)
         # pitch down about the camera x axis
-        rot_x = np.array([[1, 0, 0], [0, np.cos(p), np.sin(p)], [0, -np.sin(p), np.cos(p)]])
+        rot_x = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
         r = rot_x @ base
         t = -r @ np.array([self.mount_x_m, self.mount_y_m, self.mount_z_m])
         m = np.eye(4)

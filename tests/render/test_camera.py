@@ -56,11 +56,6 @@ def test_horizon_row_is_the_image_of_far_points() -> None:
     assert np.isclose(horizon_row(CameraConfig(width_px=160, height_px=96, pitch_deg=0.0)), 48.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug in render/types.py CameraConfig.ego_to_camera: rot_x has the sine "
-    "signs swapped, so pitch_deg > 0 tilts the camera UP although documented as down-tilt",
-)
 def test_positive_pitch_looks_down() -> None:
     cam = CameraConfig(width_px=160, height_px=96, pitch_deg=3.0)
     assert horizon_row(cam) < 48.0  # a down-tilted camera sees the horizon above the centre
