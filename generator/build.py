@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,9 +62,13 @@ class BuildSummary:
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {"requested": self.requested, "skipped_existing": self.skipped_existing,
-                "generated": self.generated, "failed": self.failed,
-                "errors": self.errors[:20]}
+        return {
+            "requested": self.requested,
+            "skipped_existing": self.skipped_existing,
+            "generated": self.generated,
+            "failed": self.failed,
+            "errors": self.errors[:20],
+        }
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,15 @@ class BuildOptions:
     seconds: float = 5.0
 
     def request(self, item: BuildItem) -> ClipRequest:
-        return ClipRequest(spec=ScenarioSpec(class_id=item.class_id), seed=item.seed,
-                           backend=self.backend, width_px=self.width_px,
-                           height_px=self.height_px, fps=self.fps, seconds=self.seconds)
+        return ClipRequest(
+            spec=ScenarioSpec(class_id=item.class_id),
+            seed=item.seed,
+            backend=self.backend,
+            width_px=self.width_px,
+            height_px=self.height_px,
+            fps=self.fps,
+            seconds=self.seconds,
+        )
 
 
 def plan_items(classes: Iterable[int], variants: int) -> list[BuildItem]:
@@ -164,9 +174,10 @@ def build_library(
     # spawn, not fork: the parent may already run numba / torch thread pools, which do not
     # survive a fork
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(root, env)) as pool:
-        pending = {}
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(root, env)
+    ) as pool:
+        pending: dict[Future[tuple[str, bool]], BuildItem] = {}
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < workers * 2:
@@ -175,8 +186,8 @@ def build_library(
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in finished:
                 it = pending.pop(fut)
-                exc = fut.exception()
-                _record(it, exc, False if exc else fut.result()[1])
+                err = fut.exception()
+                _record(it, err, False if err else fut.result()[1])
     return summary
 
 

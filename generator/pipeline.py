@@ -22,8 +22,8 @@ import json
 import os
 import subprocess
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -99,7 +99,7 @@ class ClipRequest(BaseModel):
 
     @property
     def n_frames(self) -> int:
-        return int(round(self.seconds * self.fps))
+        return round(self.seconds * self.fps)
 
     def camera(self) -> CameraConfig:
         return CameraConfig(width_px=self.width_px, height_px=self.height_px, fps=self.fps)
@@ -125,7 +125,10 @@ def code_version() -> str:
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         return f"{v}+g{sha}" if sha else v
     except (OSError, subprocess.SubprocessError):
@@ -252,8 +255,14 @@ class ClipPipeline:
         backend = self.backends.get(req.backend, req.model_dir)
         prompt = self._prompt(scene.scenario.tags, req.prompt)
         out = backend(
-            BackendRequest(scene=scene, road=road, rollout=roll, controls=controls,
-                           prompt=prompt, seed=req.seed)
+            BackendRequest(
+                scene=scene,
+                road=road,
+                rollout=roll,
+                controls=controls,
+                prompt=prompt,
+                seed=req.seed,
+            )
         )
         out.validate(controls.n_frames, req.height_px, req.width_px)
 
@@ -272,8 +281,9 @@ class ClipPipeline:
             quality.metrics["neural.enforced"] = enforced
             if enforced and not neural.passed:
                 quality.failures.extend(neural.failures)
-                quality = type(quality)(passed=False, failures=quality.failures,
-                                        metrics=quality.metrics)
+                quality = type(quality)(
+                    passed=False, failures=quality.failures, metrics=quality.metrics
+                )
         if not quality.passed:
             raise QualityGateError(quality.failures)
 
@@ -298,18 +308,24 @@ class ClipPipeline:
                 CONTROL_FILES["instance"]: (instance_video(controls), "ultrafast"),
             }
             with ThreadPoolExecutor(max_workers=ENCODER_THREADS) as pool:
-                jobs = [pool.submit(write_video, stage / name, frames, req.fps, preset=preset)
-                        for name, (frames, preset) in videos.items()]
+                jobs = [
+                    pool.submit(write_video, stage / name, frames, req.fps, preset=preset)
+                    for name, (frames, preset) in videos.items()
+                ]
                 for job in jobs:
                     job.result()
             write_thumbnail(stage / THUMBNAIL, out.frames[len(out.frames) // 2])
             (stage / LABELS).write_text(json.dumps(labels, separators=(",", ":")))
             (stage / SCENE).write_text(
-                json.dumps({"request": req.model_dump(mode="json"),
-                            "scene": scene.model_dump(mode="json")}, indent=1)
+                json.dumps(
+                    {
+                        "request": req.model_dump(mode="json"),
+                        "scene": scene.model_dump(mode="json"),
+                    },
+                    indent=1,
+                )
             )
-            record = self._record(token, req, scene, provenance, quality, controls.n_frames,
-                                  [])
+            record = self._record(token, req, scene, provenance, quality, controls.n_frames, [])
             (stage / RECORD).write_text(record.model_dump_json(indent=1))
             # 9. publish: files first (atomic rename), then the catalog row (one transaction)
             report(0.95, "publishing")
@@ -326,9 +342,16 @@ class ClipPipeline:
         return compose_prompt(tags, user_text)
 
     @staticmethod
-    def _record(token: str, req: ClipRequest, scene: Any, provenance: dict[str, str],
-                quality: Any, n_frames: int, files: list[Any],
-                source_clip_token: str | None = None) -> ClipRecord:
+    def _record(
+        token: str,
+        req: ClipRequest,
+        scene: Any,
+        provenance: dict[str, str],
+        quality: Any,
+        n_frames: int,
+        files: list[Any],
+        source_clip_token: str | None = None,
+    ) -> ClipRecord:
         sc = scene.scenario
         return ClipRecord(
             token=token,
@@ -341,8 +364,11 @@ class ClipPipeline:
             spec=req.model_dump(mode="json"),
             provenance=provenance,
             files=files,
-            quality={"passed": bool(quality.passed), "failures": list(quality.failures),
-                     **{k: _jsonable(v) for k, v in quality.metrics.items()}},
+            quality={
+                "passed": bool(quality.passed),
+                "failures": list(quality.failures),
+                **{k: _jsonable(v) for k, v in quality.metrics.items()},
+            },
             width_px=req.width_px,
             height_px=req.height_px,
             fps=req.fps,
@@ -371,8 +397,14 @@ class ClipPipeline:
         effects = check_effects(effects)
         src_sha = hashlib.sha256(Path(source).read_bytes()).hexdigest()
         labels_doc = load_openlabel(Path(labels)) if labels is not None else None
-        token = _sha256_json({"augment": src_sha, "effects": list(effects), "seed": seed,
-                              "labels": labels_doc is not None})[:32]
+        token = _sha256_json(
+            {
+                "augment": src_sha,
+                "effects": list(effects),
+                "seed": seed,
+                "labels": labels_doc is not None,
+            }
+        )[:32]
         found = self.existing(token)
         if found is not None:
             return ClipResult(token=token, created=False, record=found)
@@ -382,14 +414,25 @@ class ClipPipeline:
         out_frames, out_fps, out_labels = augment_clip(frames, fps, labels_doc, effects, seed)
         tags = ["augmented", *(f"effect:{e}" for e in effects)]
         class_id: int | None = None
-        class_name, params = "augmented_real_clip", {}
+        class_name, params = "augmented_real_clip", dict[str, float]()
         if out_labels is not None:
             class_id, class_name, extra_tags, params = _scenario_from_labels(out_labels)
             tags += extra_tags
-        spec = {"augment": {"source_sha256": src_sha, "effects": list(effects), "seed": seed,
-                            "source_clip_token": source_clip_token}}
-        provenance = {"code_version": code_version(), "backend": "augment-classical",
-                      "source_sha256": src_sha, "effects": ",".join(effects), "seed": str(seed)}
+        spec = {
+            "augment": {
+                "source_sha256": src_sha,
+                "effects": list(effects),
+                "seed": seed,
+                "source_clip_token": source_clip_token,
+            }
+        }
+        provenance = {
+            "code_version": code_version(),
+            "backend": "augment-classical",
+            "source_sha256": src_sha,
+            "effects": ",".join(effects),
+            "seed": str(seed),
+        }
         report(0.7, "writing files")
         with self.storage.staging() as stage:
             write_video(stage / VIDEO, out_frames, out_fps)
@@ -398,12 +441,23 @@ class ClipPipeline:
                 (stage / LABELS).write_text(json.dumps(out_labels, separators=(",", ":")))
             h, w = out_frames.shape[1:3]
             record = ClipRecord(
-                token=token, class_id=class_id, class_name=class_name, tags=sorted(set(tags)),
-                params=params, seed=seed, backend="augment-classical", spec=spec,
-                provenance=provenance, files=[],
-                quality={"passed": True, "failures": []}, width_px=int(w), height_px=int(h),
-                fps=float(out_fps), n_frames=int(len(out_frames)),
-                source_clip_token=source_clip_token, created_at=datetime.now(UTC),
+                token=token,
+                class_id=class_id,
+                class_name=class_name,
+                tags=sorted(set(tags)),
+                params=params,
+                seed=seed,
+                backend="augment-classical",
+                spec=spec,
+                provenance=provenance,
+                files=[],
+                quality={"passed": True, "failures": []},
+                width_px=int(w),
+                height_px=int(h),
+                fps=float(out_fps),
+                n_frames=len(out_frames),
+                source_clip_token=source_clip_token,
+                created_at=datetime.now(UTC),
             )
             (stage / RECORD).write_text(record.model_dump_json(indent=1))
             refs = self.storage.publish(token, stage)
@@ -464,5 +518,7 @@ def _jsonable(v: Any) -> Any:
 def check_request_for_backend(req: ClipRequest) -> None:
     """Cheap early validation shared by CLI and HTTP (the backend may reject more later)."""
     if req.n_frames < 2:
-        raise BackendRequestError(f"seconds={req.seconds}: gives {req.n_frames} frames at "
-                                  f"fps={req.fps}; a clip needs at least 2 frames")
+        raise BackendRequestError(
+            f"seconds={req.seconds}: gives {req.n_frames} frames at "
+            f"fps={req.fps}; a clip needs at least 2 frames"
+        )

@@ -249,8 +249,11 @@ class Scene(Frozen):
         from scenario_library.errors import SpecError
 
         if not self.agents or self.agents[0].role is not AgentRole.EGO:
-            raise SpecError("agents[0].role", self.agents[0].role if self.agents else None,
-                            "the first agent must be the ego")
+            raise SpecError(
+                "agents[0].role",
+                self.agents[0].role if self.agents else None,
+                "the first agent must be the ego",
+            )
         ids = [a.agent_id for a in self.agents]
         if len(set(ids)) != len(ids):
             raise SpecError("agents", ids, "agent ids must be unique")

@@ -83,7 +83,9 @@ def classes(
     from scenario_library.taxonomy import TAXONOMY
 
     rows = TAXONOMY.match(tag) if tag else TAXONOMY.all()
-    data = [{"class_id": c.class_id, "name": c.name, "tags": list(c.tags)} for c in rows]
+    data: list[dict[str, Any]] = [
+        {"class_id": c.class_id, "name": c.name, "tags": list(c.tags)} for c in rows
+    ]
     text = "\n".join(f"{d['class_id']:4d}  {d['name']:<60s} {' '.join(d['tags'])}" for d in data)
     _emit(data, fmt, text)
 
@@ -113,7 +115,7 @@ def rollout(
     r = run_rollout(scene, n_worlds=1, seed=seed)
     kinds = list(AgentKind)
     t = r.t_s
-    agents = []
+    agents: list[dict[str, Any]] = []
     for a, aid in enumerate(r.agent_ids):
         agents.append(
             {
@@ -243,7 +245,13 @@ def build(
     """Build a library: classes x variants, in parallel, resumable (rerun to finish)."""
     from tqdm import tqdm
 
-    from generator.build import BuildOptions, build_library, parse_class_list, plan_items
+    from generator.build import (
+        BuildOptions,
+        BuildSummary,
+        build_library,
+        parse_class_list,
+        plan_items,
+    )
 
     ids = parse_class_list(classes_)
     opts = BuildOptions(backend=backend, width_px=width, height_px=height, fps=fps, seconds=seconds)
@@ -255,6 +263,7 @@ def build(
         bar.n = done
         bar.refresh()
 
+    summary: BuildSummary
     if use_ray:
         from serving.ray_build import build_library_on_ray
 
@@ -272,7 +281,7 @@ def build(
         d,
         fmt,
         " ".join(f"{k}={v}" for k, v in d.items() if k != "errors")
-        + "".join(f"\n  {e}" for e in d["errors"]),
+        + "".join(f"\n  {e}" for e in summary.errors[:20]),
     )
     if d["failed"]:
         raise typer.Exit(1)

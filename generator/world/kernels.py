@@ -143,6 +143,8 @@ def _record_checks(
     static,
     offroad_kind,
     n_ag: int,
+    order,
+    r_max: float,
     radius0: float,
     lo0: float,
     hi0: float,
@@ -158,21 +160,28 @@ def _record_checks(
     first_coll,
     offroad,
 ) -> None:
-    # collisions: every pair with at least one mover
-    for i in range(n_ag - 1):
+    # collisions: every pair with at least one mover. Sort and sweep along x: ``order`` is
+    # kept sorted by x (insertion sort, nearly sorted from the last step: ~O(A)); a pair can
+    # only touch when its x distance is <= r_i + r_j <= r_i + r_max (exact, no pair missed).
+    for p in range(1, n_ag):
+        q = order[p]
+        xq = x[q]
+        m = p - 1
+        while m >= 0 and x[order[m]] > xq:
+            order[m + 1] = order[m]
+            m -= 1
+        order[m + 1] = q
+    for p in range(n_ag - 1):
+        i = order[p]
         ri = radius[i]
         xi = x[i]
         yi = y[i]
-        n_close = 0
-        for j in range(i + 1, n_ag):  # branchless bounding-circle prefilter (vectorises)
+        reach = ri + r_max
+        for q in range(p + 1, n_ag):
+            j = order[q]
             dx = x[j] - xi
-            dy = y[j] - yi
-            rr = ri + radius[j]
-            n_close += dx * dx + dy * dy <= rr * rr
-        if n_close == 0:
-            continue
-        for j in range(i + 1, n_ag):
-            dx = x[j] - xi
+            if dx > reach:
+                break
             dy = y[j] - yi
             rr = ri + radius[j]
             if dx * dx + dy * dy > rr * rr or (static[i] and static[j]):
@@ -183,7 +192,7 @@ def _record_checks(
                 collision[w] = True
                 if first_coll[w] < 0:
                     first_coll[w] = t
-                if i == 0:
+                if i == 0 or j == 0:
                     ego_coll[w] = True
     # off-road: any corner of a vehicle box beyond the carriageway by more than the tolerance
     for i in range(n_ag):
@@ -300,6 +309,7 @@ def rollout_kernel(
     n_ag = kind.shape[0]
     n_m = man_agent.shape[0]
     radius = 0.5 * np.sqrt(length * length + width * width)
+    r_max = radius.max() if n_ag > 0 else 0.0
     inv_ds = 1.0 / path_ds
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
@@ -330,6 +340,7 @@ def rollout_kernel(
             hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
             mob_phase[i] = i % 10  # MOBIL runs once per second, staggered by agent
         fired = np.zeros(n_m, np.bool_)
+        order = np.argsort(x0)  # agents sorted by x for the collision sweep
         mttc = BIG
         if plan_has_lc[w]:
             d_to[0] = plan_lc_off[w]
@@ -357,6 +368,8 @@ def rollout_kernel(
                 static,
                 offroad_kind,
                 n_ag,
+                order,
+                r_max,
                 radius0,
                 lo0,
                 hi0,

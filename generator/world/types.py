@@ -81,8 +81,14 @@ class RolloutChecks:
     notes: tuple[str, ...] = ()
 
     def validate(self, n_worlds: int, n_agents: int) -> None:
-        for name in ("collision", "ego_collision", "first_collision_step", "min_ttc_s",
-                     "corner_case_occurred", "progress_m"):
+        for name in (
+            "collision",
+            "ego_collision",
+            "first_collision_step",
+            "min_ttc_s",
+            "corner_case_occurred",
+            "progress_m",
+        ):
             if getattr(self, name).shape != (n_worlds,):
                 raise RolloutError(f"checks.{name} must have shape ({n_worlds},)")
         for name in ("offroad", "comfort_violation", "physics_violation"):
@@ -159,16 +165,29 @@ class RolloutBatch:
         c = self.checks
         sl = slice(w, w + 1)
         checks = RolloutChecks(
-            collision=c.collision[sl], ego_collision=c.ego_collision[sl],
-            first_collision_step=c.first_collision_step[sl], offroad=c.offroad[sl],
-            comfort_violation=c.comfort_violation[sl], physics_violation=c.physics_violation[sl],
-            min_ttc_s=c.min_ttc_s[sl], corner_case_occurred=c.corner_case_occurred[sl],
-            progress_m=c.progress_m[sl], notes=c.notes,
+            collision=c.collision[sl],
+            ego_collision=c.ego_collision[sl],
+            first_collision_step=c.first_collision_step[sl],
+            offroad=c.offroad[sl],
+            comfort_violation=c.comfort_violation[sl],
+            physics_violation=c.physics_violation[sl],
+            min_ttc_s=c.min_ttc_s[sl],
+            corner_case_occurred=c.corner_case_occurred[sl],
+            progress_m=c.progress_m[sl],
+            notes=c.notes,
         )
         return RolloutBatch(
-            dt_s=self.dt_s, agent_ids=self.agent_ids, kind_codes=self.kind_codes,
-            role_codes=self.role_codes, dims_m=self.dims_m, x_m=self.x_m[sl], y_m=self.y_m[sl],
-            yaw_rad=self.yaw_rad[sl], speed_mps=self.speed_mps[sl],
-            accel_mps2=self.accel_mps2[sl], checks=checks, light_states=self.light_states,
+            dt_s=self.dt_s,
+            agent_ids=self.agent_ids,
+            kind_codes=self.kind_codes,
+            role_codes=self.role_codes,
+            dims_m=self.dims_m,
+            x_m=self.x_m[sl],
+            y_m=self.y_m[sl],
+            yaw_rad=self.yaw_rad[sl],
+            speed_mps=self.speed_mps[sl],
+            accel_mps2=self.accel_mps2[sl],
+            checks=checks,
+            light_states=self.light_states,
             light_ids=self.light_ids,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -73,8 +74,9 @@ def test_whatif_returns_a_best_plan(capsys) -> None:
 
 
 def test_export_openscenario_writes_both_files(capsys, tmp_path: Path) -> None:
-    code, out, err = run(capsys, "export-openscenario", "17", "--seed", "1", "--out",
-                         str(tmp_path / "x"))
+    code, out, err = run(
+        capsys, "export-openscenario", "17", "--seed", "1", "--out", str(tmp_path / "x")
+    )
     assert code == 0, err
     paths = [Path(p) for p in out.split()]
     assert {p.suffix for p in paths} == {".xosc", ".xodr"}
@@ -96,7 +98,7 @@ def test_generate_query_stats_and_nuscenes_export(capsys, tmp_path: Path) -> Non
     assert len(hit["items"]) == 1 and miss["items"] == []
     st = run_json(capsys, "catalog", "stats")
     assert st["n_clips"] == 1 and 17 not in st["classes_without_clips"]
-    code, out, err = run(capsys, "export-nuscenes", "--out", str(tmp_path / "nu"))
+    code, _out, err = run(capsys, "export-nuscenes", "--out", str(tmp_path / "nu"))
     assert code == 0, err
     assert (tmp_path / "nu" / "v1.0-wmgen" / "sample_annotation.json").is_file()
 
@@ -118,7 +120,7 @@ def test_generate_query_stats_and_nuscenes_export(capsys, tmp_path: Path) -> Non
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(capsys, args, needle) -> None:
     code, out, err = run(capsys, *args)
-    assert code == 2
+    assert code == 2 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     assert needle in err
 
@@ -126,11 +128,13 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(capsys, args, needle) -> Non
 def test_augment_rejects_a_non_video_file(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "x.mp4"
     bad.write_bytes(b"\x00\x01garbage" * 100)
-    code, _out, err = run(capsys, "augment", str(bad), "--out", str(tmp_path / "o"),
-                          "--effects", "rain")
+    code, _out, err = run(
+        capsys, "augment", str(bad), "--out", str(tmp_path / "o"), "--effects", "rain"
+    )
     assert code == 2 and "x.mp4" in err and err.count("\n") == 1
-    code, _out, err = run(capsys, "augment", str(bad), "--out", str(tmp_path / "o"),
-                          "--effects", "sparkles")
+    code, _out, err = run(
+        capsys, "augment", str(bad), "--out", str(tmp_path / "o"), "--effects", "sparkles"
+    )
     assert code == 2 and "sparkles" in err
 
 
@@ -143,23 +147,30 @@ def _published(home: Path) -> list[Path]:
 def test_build_resumes_after_a_kill_with_no_duplicate(capsys, home: Path) -> None:
     """Kill a build after its first published clip, run it again: complete, no duplicate."""
     env = {**os.environ, "WMGEN_HOME": str(home), "TQDM_DISABLE": "1"}
-    args = [sys.executable, "-c", "from serving.cli import main; main()", "build",
-            "--classes", "0-5", "--variants", "1", "--workers", "1", *SMALL]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    args = [
+        sys.executable,
+        "-c",
+        "from serving.cli import main; main()",
+        "build",
+        "--classes",
+        "0-5",
+        "--variants",
+        "1",
+        "--workers",
+        "1",
+        *SMALL,
+    ]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while not _published(home) and proc.poll() is None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     first = len(_published(home))
     assert 1 <= first <= 6
-    d = run_json(capsys, "build", "--classes", "0-5", "--variants", "1", "--workers", "2",
-                 *SMALL)
+    d = run_json(capsys, "build", "--classes", "0-5", "--variants", "1", "--workers", "2", *SMALL)
     assert d["failed"] == 0
     assert d["generated"] + d["skipped_existing"] == 6
     assert d["skipped_existing"] >= 1

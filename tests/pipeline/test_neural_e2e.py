@@ -22,8 +22,16 @@ def test_generate_with_a_tiny_checkpoint(family: str, tmp_path: Path, capsys) ->
     capsys.readouterr()
 
     pipe = ClipPipeline.from_env(tmp_path / "home")
-    req = ClipRequest(spec=ScenarioSpec(class_id=17), seed=0, backend=family,
-                      width_px=96, height_px=64, fps=9.0, seconds=1.0, model_dir=str(ckpt))
+    req = ClipRequest(
+        spec=ScenarioSpec(class_id=17),
+        seed=0,
+        backend=family,
+        width_px=96,
+        height_px=64,
+        fps=9.0,
+        seconds=1.0,
+        model_dir=str(ckpt),
+    )
     res = pipe.generate(req)
     rec = res.record
     info = probe_video(pipe.storage.local_path(rec.file("video").uri))
