@@ -5,8 +5,8 @@ the reasons and is what ``serve run`` / ``serve deploy`` use on a cluster (a tes
 two in step). Every replica asks for a fraction of a CPU so the whole app fits on 2 cores.
 """
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations`` here: Ray Serve reads build_app's annotation at
+# run time to validate the config's ``args:`` into AppArgs (a typed application builder)
 from typing import Any
 
 from ray.serve import Application

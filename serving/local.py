@@ -43,6 +43,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
             ray.init(
                 num_cpus=num_cpus or os.cpu_count() or 1,
                 include_dashboard=False,
+                dashboard_host="127.0.0.1",
                 logging_level=logging.WARNING,
                 log_to_driver=False,
                 configure_logging=True,

@@ -253,6 +253,7 @@ def _ensure_ray(address: str | None) -> None:
         else:
             ray.init(
                 include_dashboard=False,
+                dashboard_host="127.0.0.1",
                 logging_level=logging.WARNING,
                 log_to_driver=False,
                 num_cpus=os.cpu_count() or 1,

@@ -175,7 +175,7 @@ class ClipOut(BaseModel):
     model_config = _OUT
 
     clip_id: str
-    class_id: int
+    class_id: int | None = Field(description="None for an augmented real clip without labels")
     class_name: str
     tags: list[str]
     params: dict[str, float]

@@ -519,7 +519,9 @@ def rollout_kernel(
                         if dx <= 0.0 or dx > best_gap + 20.0 or j in (i, excl):
                             continue
                         dy = -dxw * si + dyw * ci - hk * dx * dx
-                        if abs(dy) > 8.0 and abs(dy - shift) > 8.0:
+                        # exact prefilter: the corridor half-width below is <= hwi + radius[j]
+                        hmax = hwi + radius[j]
+                        if abs(dy) > hmax and abs(dy - shift) > hmax:
                             continue
                         acd = abs(ci * c[j] + si * s[j])
                         asd = abs(ci * s[j] - si * c[j])
@@ -615,6 +617,7 @@ def rollout_kernel(
                     )
                     best_gain = MOBIL_GAIN
                     best_dir = 0
+                    hw_mob = 0.5 * width[i] + CORRIDOR_MARGIN_M
                     for dirn in (-1, 1):
                         nk = lane_k[i] + dirn
                         if nk < lane_lo[i] or nk > lane_hi[i]:
@@ -631,6 +634,8 @@ def rollout_kernel(
                             dyw = y[j] - y[i]
                             dx = dxw * ci + dyw * si
                             dy = -dxw * si + dyw * ci - hk * dx * dx
+                            if abs(dy - shift) > hw_mob + radius[j]:  # exact prefilter
+                                continue
                             cd = ci * c[j] + si * s[j]
                             sd = ci * s[j] - si * c[j]
                             half = (

@@ -196,6 +196,17 @@ def test_augment_upload_and_catalogued(client: httpx.Client, tiny_clip: dict, se
     assert names and all(len(n.split(".")[0]) == 32 for n in names)
     assert not Path("/tmp/evil name.mp4").exists()
 
+    bare = client.post(
+        "/v1/augment",
+        headers=AUTH,
+        data={"effects": "night"},
+        files={"file": ("clip.mp4", video, "video/mp4")},
+    )
+    bare_job = wait_job(client, bare.json()["job_id"])
+    assert bare_job["state"] == "succeeded", bare_job
+    bare_clip = client.get(f"/v1/clips/{bare_job['clip_ids'][0]}").json()
+    assert bare_clip["class_id"] is None and "labels" not in {f["kind"] for f in bare_clip["files"]}
+
     by_id = client.post("/v1/augment", headers=AUTH, data={"effects": "fog", "clip_id": cid})
     job2 = wait_job(client, by_id.json()["job_id"])
     assert job2["state"] == "succeeded", job2

@@ -25,6 +25,15 @@ def test_serve_yaml_matches_build_app() -> None:
     (app,) = schema.applications
     assert app.import_path == "serving.app:build_app"
     AppArgs(**app.args)  # the args block is valid AppArgs
+    # typed builder: Ray validates the args block into AppArgs (and rejects unknown keys)
+    from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
+
+    from serving.app import build_app
+
+    built = call_user_app_builder_with_args_if_necessary(build_app, dict(app.args))
+    assert type(built).__name__ == "Application"
+    with pytest.raises(Exception, match="no_such_option"):
+        call_user_app_builder_with_args_if_necessary(build_app, {"no_such_option": 1})
     deps = {d.name: d for d in app.deployments}
     assert set(deps) == set(DEPLOYMENT_OPTIONS)
     for name, opts in DEPLOYMENT_OPTIONS.items():

@@ -51,6 +51,40 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _ray_start(args: list[str]) -> int:
+    """``ray start ARGS`` in a new session; returns its process group id. The daemons it
+    spawns stay in that group, so the teardown can stop exactly this node (never ``ray stop``,
+    which would stop every Ray on the machine)."""
+    proc = subprocess.Popen(
+        [RAY, "start", *args],
+        env=_env(),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    out, _ = proc.communicate(timeout=180)
+    if proc.returncode != 0:
+        _stop_group(proc.pid)
+        raise RuntimeError(f"ray start {' '.join(args)} failed:\n{out[-2000:]}")
+    return proc.pid
+
+
+def _stop_group(pgid: int) -> None:
+    for sig, wait_s in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A Ray head plus a second node, 1 CPU each, on loopback; stopped afterwards."""
@@ -61,36 +95,29 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     tmp = tmp_path_factory.mktemp("raycluster")
     port = free_port()
     temp_dir = f"/tmp/ray-wmgen-{os.getpid()}"
-    head = [
-        RAY,
-        "start",
-        "--head",
-        f"--port={port}",
+    address = f"127.0.0.1:{port}"
+    common = [
         "--num-cpus=1",
         "--num-gpus=0",
-        "--include-dashboard=false",
         "--node-ip-address=127.0.0.1",
-        f"--temp-dir={temp_dir}",
         "--disable-usage-stats",
     ]
-    subprocess.run(head, check=True, env=_env(), capture_output=True, timeout=120)
-    address = f"127.0.0.1:{port}"
+    groups: list[int] = []
+    pg = None
     try:
-        subprocess.run(
-            [
-                RAY,
-                "start",
-                f"--address={address}",
-                "--num-cpus=1",
-                "--num-gpus=0",
-                "--node-ip-address=127.0.0.1",
-                "--disable-usage-stats",
-            ],
-            check=True,
-            env=_env(),
-            capture_output=True,
-            timeout=120,
+        groups.append(
+            _ray_start(
+                [
+                    "--head",
+                    f"--port={port}",
+                    "--include-dashboard=false",
+                    "--dashboard-host=127.0.0.1",
+                    f"--temp-dir={temp_dir}",
+                    *common,
+                ]
+            )
         )
+        groups.append(_ray_start([f"--address={address}", *common]))
         catalog_url, pg = _catalog_url(tmp)
         yield {
             "address": address,
@@ -99,9 +126,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             "pg": pg,
         }
     finally:
-        subprocess.run([RAY, "stop", "--force"], env=_env(), capture_output=True, timeout=120)
+        for g in reversed(groups):
+            _stop_group(g)
         shutil.rmtree(temp_dir, ignore_errors=True)
-        if "pg" in locals() and pg is not None:
+        if pg is not None:
             pg.stop()
 
 
