@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps test-tools serve test lint format bench clean
+.PHONY: install system-deps test-tools serve test lint format bench bench-load clean
 
 # The virtual environment is (re)built when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -46,8 +46,13 @@ format: install
 bench: install
 	$(PY) bench/rollout.py
 	$(PY) bench/render.py
+	$(PY) bench/generate.py
 	$(PY) bench/catalog.py
 	$(PY) bench/neural.py
+
+# 200 concurrent HTTP clients for a minute against a local service (starts one).
+bench-load: install
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .venv-tools .mypy_cache .ruff_cache .pytest_cache

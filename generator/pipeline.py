@@ -66,6 +66,10 @@ SCENE_HORIZON_S = 8.0
 AFTER_CULMINATION_S = 1.5
 #: Videos encoded at once per clip.
 ENCODER_THREADS = 2
+#: x264 preset of every clip video. "ultrafast" at CRF 20 encodes a 5 s 1280x704 clip ~4x
+#: faster than "veryfast" for files ~2.4x larger (about 2.7 Mbit/s for the RGB video), and
+#: the control maps are flat colour fields that compress well at any preset.
+X264_PRESET = "ultrafast"
 
 
 class ClipRequest(BaseModel):
@@ -298,19 +302,18 @@ class ClipPipeline:
             "prompt": prompt,
         }
         with self.storage.staging() as stage:
-            # the five videos are encoded side by side (x264 runs outside the GIL); control
-            # maps are flat colour fields that the fastest preset compresses well
+            # the five videos are encoded side by side (x264 runs outside the GIL)
             videos = {
-                VIDEO: (out.frames, "veryfast"),
-                CONTROL_FILES["hdmap"]: (controls.hdmap, "ultrafast"),
-                CONTROL_FILES["depth"]: (depth_video(controls), "ultrafast"),
-                CONTROL_FILES["semantic"]: (semantic_video(controls), "ultrafast"),
-                CONTROL_FILES["instance"]: (instance_video(controls), "ultrafast"),
+                VIDEO: out.frames,
+                CONTROL_FILES["hdmap"]: controls.hdmap,
+                CONTROL_FILES["depth"]: depth_video(controls),
+                CONTROL_FILES["semantic"]: semantic_video(controls),
+                CONTROL_FILES["instance"]: instance_video(controls),
             }
             with ThreadPoolExecutor(max_workers=ENCODER_THREADS) as pool:
                 jobs = [
-                    pool.submit(write_video, stage / name, frames, req.fps, preset=preset)
-                    for name, (frames, preset) in videos.items()
+                    pool.submit(write_video, stage / name, frames, req.fps, preset=X264_PRESET)
+                    for name, frames in videos.items()
                 ]
                 for job in jobs:
                     job.result()

@@ -86,6 +86,40 @@ def _smoothstep(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _corridor_gap(
+    j, x, y, c, s, v, length, width, radius, xi, yi, ci, si, hk, shift, hwi, hli, vi, best_gap
+):
+    """Gap [m] from agent i (at xi, yi, path tangent ci, si, corridor half-width hwi, half
+    length hli, lateral shift of a lane change under way) to box j if j is a leader candidate
+    closer than ``best_gap``, else BIG. Crossing traffic that clears the corridor before i
+    arrives is not a leader."""
+    dxw = x[j] - xi
+    dyw = y[j] - yi
+    dx = dxw * ci + dyw * si
+    if dx <= 0.0 or dx > best_gap + 20.0:
+        return BIG
+    dy = -dxw * si + dyw * ci - hk * dx * dx
+    # exact prefilter: the corridor half-width below is <= hwi + radius[j]
+    hmax = hwi + radius[j]
+    if abs(dy) > hmax and abs(dy - shift) > hmax:
+        return BIG
+    acd = abs(ci * c[j] + si * s[j])
+    asd = abs(ci * s[j] - si * c[j])
+    half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
+    if abs(dy) > half and abs(dy - shift) > half:
+        return BIG
+    gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
+    if gap >= best_gap:
+        return BIG
+    vy = v[j] * (ci * s[j] - si * c[j])
+    if abs(vy) > 0.5 and gap > 0.0:
+        t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
+        if t_clear < gap / max(vi, 0.1):
+            return BIG
+    return gap
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _boxes_overlap(
     xi: float,
@@ -317,8 +351,13 @@ def rollout_kernel(
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
-        ib = np.zeros((5, n_ag), np.int64)
+        ib = np.zeros((6, n_ag), np.int64)
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
+        lead_j = ib[5]  # last leader (-1: none)
+        n_cand = np.zeros(n_ag, np.int64)
+        cand = np.empty((n_ag, n_ag), np.int64)  # leader candidates from the last full search
+        cand_ok = np.zeros(n_ag, np.bool_)
+        dto_ref = np.zeros(n_ag)
         for i in range(n_ag):
             x[i] = x0[i]
             y[i] = y0[i]
@@ -338,6 +377,7 @@ def rollout_kernel(
             brake_acc[i] = 0.0
             idx[i] = idx0[i]
             hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
+            lead_j[i] = -1
             mob_phase[i] = i % 10  # MOBIL runs once per second, staggered by agent
         fired = np.zeros(n_m, np.bool_)
         order = np.argsort(x0)  # agents sorted by x for the collision sweep
@@ -512,33 +552,61 @@ def rollout_kernel(
                     hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
                     hli = 0.5 * length[i]
                     best_j = -1
-                    for j in range(n_ag):  # early rejects first: most pairs end here
-                        dxw = x[j] - xi
-                        dyw = y[j] - yi
-                        dx = dxw * ci + dyw * si
-                        if dx <= 0.0 or dx > best_gap + 20.0 or j in (i, excl):
-                            continue
-                        dy = -dxw * si + dyw * ci - hk * dx * dx
-                        # exact prefilter: the corridor half-width below is <= hwi + radius[j]
-                        hmax = hwi + radius[j]
-                        if abs(dy) > hmax and abs(dy - shift) > hmax:
-                            continue
-                        acd = abs(ci * c[j] + si * s[j])
-                        asd = abs(ci * s[j] - si * c[j])
-                        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
-                        if abs(dy) > half and abs(dy - shift) > half:
-                            continue
-                        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
-                        if gap < best_gap:
-                            # crossing traffic that clears the corridor before we arrive is
-                            # not a leader
-                            vy = v[j] * (ci * s[j] - si * c[j])
-                            if abs(vy) > 0.5 and gap > 0.0:
-                                t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
-                                if t_clear < gap / max(v[i], 0.1):
-                                    continue
-                            best_gap = gap
-                            best_j = j
+                    # Full search (all agents) every 2nd step per agent, staggered; it also
+                    # lists every agent that could enter the corridor within one step (margins
+                    # above the largest relative motion in one step). In between only those
+                    # candidates are tested, exactly. Not on curved paths or after a new
+                    # lane-change target (the path frame itself moves): full search there.
+                    full = (
+                        t == 0
+                        or ((t + i) & 1) == 0
+                        or not cand_ok[i]
+                        or d_to[i] != dto_ref[i]
+                    )
+                    if not full:
+                        for q in range(n_cand[i]):
+                            j = cand[i, q]
+                            gap = _corridor_gap(
+                                j, x, y, c, s, v, length, width, radius, xi, yi, ci, si, hk,
+                                shift, hwi, hli, v[i], best_gap,
+                            )
+                            if gap < best_gap:
+                                best_gap = gap
+                                best_j = j
+                    else:
+                        nq = 0
+                        for j in range(n_ag):
+                            if j in (i, excl):
+                                continue
+                            dxw = x[j] - xi
+                            dyw = y[j] - yi
+                            dx = dxw * ci + dyw * si
+                            rel = 2.0 * (v[i] + v[j]) * dt + 1.0
+                            if dx <= -rel:
+                                continue
+                            dy = -dxw * si + dyw * ci - hk * dx * dx
+                            m_lat = hwi + radius[j] + rel + 0.05 * abs(dx) + 0.005 * dx * dx
+                            if abs(dy) > m_lat and abs(dy - shift) > m_lat:
+                                continue
+                            cand[i, nq] = j
+                            nq += 1
+                            gap = _corridor_gap(
+                                j, x, y, c, s, v, length, width, radius, xi, yi, ci, si, hk,
+                                shift, hwi, hli, v[i], best_gap,
+                            )
+                            if gap < best_gap:
+                                best_gap = gap
+                                best_j = j
+                        n_cand[i] = nq
+                        dto_ref[i] = d_to[i]
+                        # straight path ahead over the next step's travel (+ 2 points)
+                        kend = min(k + int(2.0 * (v[i] + mu_g * dt) * dt * inv_ds[i]) + 3, path_n[i])
+                        straight = True
+                        for kq in range(k, kend):
+                            if abs(path_k[i, kq]) > 1e-3:
+                                straight = False
+                        cand_ok[i] = straight
+                    lead_j[i] = best_j
                     if best_j >= 0:
                         best_vl = v[best_j] * (ci * c[best_j] + si * s[best_j])
                 # ---- virtual stopped leaders
