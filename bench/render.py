@@ -11,6 +11,11 @@ Baseline, same run: the same depth / semantic / instance buffers computed by a s
 vectorised NumPy path (per-pixel ray-ground intersection, per-face barycentric fill with a
 z-test), on the same frames; ``speedup_vs_numpy`` compares it with the numba controls path on one
 core. Prints one JSON object; figures are medians over ``--runs`` runs after one warm-up.
+
+``weather_light``: the sketch backend alone on ONE core for one class of each weather / light
+(clear day, dusk, night, low sun, rain, fog, snow; the first such class of the taxonomy, seed
+``--seed``, its own controls), ``--weather-runs`` runs each; ``vs_clear_day`` = that class's
+median time / the clear-day class's median time, measured in the same run (1.0 = no extra cost).
 """
 
 from __future__ import annotations
@@ -111,6 +116,62 @@ def numpy_baseline(scene, road, ro, cam, t_s):  # type: ignore[no-untyped-def]
                     inst[i0:i1, j0:j1][win] = a
 
 
+#: (weather, lighting) pairs timed in ``weather_light``
+WEATHER_LIGHT = (
+    ("clear", "day"),
+    ("clear", "dusk"),
+    ("clear", "night"),
+    ("clear", "low_sun_glare"),
+    ("rain", "day"),
+    ("fog", "day"),
+    ("snow", "day"),
+)
+
+
+def weather_light(args: argparse.Namespace, cam: CameraConfig) -> dict[str, dict[str, object]]:
+    """Sketch-backend fps on one core per weather / light (one class each), medians."""
+    from generator.world.geometry import build_road
+    from generator.world.rollout import rollout
+    from scenario_library.sampling import sample_scene
+    from scenario_library.taxonomy import TAXONOMY
+
+    numba.set_num_threads(1)
+    backend = SketchBackend()
+    medians: dict[str, float] = {}
+    out: dict[str, dict[str, object]] = {}
+    for weather, light in WEATHER_LIGHT:
+        cls = next(
+            (c for c in TAXONOMY.all() if (c.weather.value, c.lighting.value) == (weather, light)),
+            None,
+        )
+        if cls is None:
+            continue
+        scene = sample_scene(cls.class_id, args.seed)
+        road = build_road(scene.road)
+        ro = rollout(scene, seed=args.seed)
+        c = render_controls(scene, road, ro, cam, seconds=args.seconds)
+        req = BackendRequest(scene=scene, road=road, rollout=ro, controls=c, prompt="", seed=0)
+        backend(req)  # warm-up
+        times = []
+        for _ in range(args.weather_runs):
+            t0 = time.perf_counter()
+            backend(req)
+            times.append(time.perf_counter() - t0)
+        key = f"{weather}.{light}"
+        medians[key] = statistics.median(times)
+        out[key] = {
+            "class_id": cls.class_id,
+            "frames": len(c.t_s),
+            "sketch_s": round(medians[key], 3),
+            "sketch_fps": round(len(c.t_s) / medians[key], 1),
+        }
+    base = medians.get("clear.day")
+    if base:
+        for key, row in out.items():
+            row["vs_clear_day"] = round(medians[key] / base, 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--class-id", type=int, default=0)
@@ -120,6 +181,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=704)
     ap.add_argument("--baseline-frames", type=int, default=5)
+    ap.add_argument("--weather-runs", type=int, default=3)
+    ap.add_argument("--skip-weather", action="store_true")
     args = ap.parse_args()
 
     from generator.world.geometry import build_road
@@ -181,6 +244,7 @@ def main() -> None:
         rasterise(geo, ro, cam, ground, drawables)
         tn.append(time.process_time() - p1)
         tb.append(p1 - p0)
+    weather = {} if args.skip_weather else weather_light(args, cam)
     base_fps = len(t_s) / statistics.median(tb)
     numba_fps = len(t_s) / statistics.median(tn)
     print(
@@ -203,6 +267,7 @@ def main() -> None:
                     "numba_rasterise_fps": round(numba_fps, 1),
                     "speedup": round(numba_fps / base_fps, 1),
                 },
+                "weather_light": weather,
                 "target_total_fps_one_core": 60,
                 "meets_target_wall": one["total_fps"] >= 60,
                 "meets_target_cpu": one["total_fps_cpu"] >= 60,

@@ -65,7 +65,14 @@ def _config(scene: Scene, n_worlds: int, runs: int, label: str) -> dict[str, Any
     }
 
 
-_HELPERS = ("_idm", "_smoothstep", "_boxes_overlap", "_lateral_road", "_record_checks")
+_HELPERS = (
+    "_idm",
+    "_smoothstep",
+    "_boxes_overlap",
+    "_lateral_road",
+    "_record_checks",
+    "_checks_world",
+)
 
 
 def _python_baseline(scene: Scene, n_worlds: int, runs: int) -> dict[str, Any]:

@@ -27,12 +27,12 @@ from generator.render.controls import (
     render_state_of,
 )
 from generator.render.frames import run_frames
-from generator.render.shade import GROUND_ALBEDO, PAVED, shade_frame
+from generator.render.shade import GROUND_ALBEDO, PAVED, light_tables, pool_map, shade_frame
 from generator.world.types import MapElementKind, RoadGeometry, RolloutBatch
 from scenario_library.scene import AGENT_KIND_CODES, AgentKind, Lighting, Scene
 
 #: bump on any visual change of the sketch renderer
-SKETCH_VERSION = "1"
+SKETCH_VERSION = "2"
 STREET_LAMP_SPACING_M = 30.0
 STREET_LAMP_HEIGHT_M = 7.0
 BRAKE_LIGHT_ACCEL_MPS2 = -1.5
@@ -121,7 +121,9 @@ def _sketch_frames(  # type: ignore[no-untyped-def]
     kinds,
     body,
     brake,
-    lamps,
+    pool_meta,
+    pool,
+    lut,
     housings,
     hstate,
     lk,
@@ -152,7 +154,9 @@ def _sketch_frames(  # type: ignore[no-untyped-def]
             kinds,
             body,
             brake[t],
-            lamps,
+            pool_meta,
+            pool,
+            lut,
             housings,
             hstate[t],
             lk,
@@ -311,6 +315,7 @@ class SketchBackend:
             if lighting in (Lighting.NIGHT, Lighting.DUSK)
             else np.zeros((0, 3))
         )
+        pool_meta, pool = pool_map(lamps)
         housings, hstate = _housings(scene, req.road, ro, controls.t_s)
         glow_pts, glow_col, glow_str = self._glows(
             pose, dims, kinds, brake, lamps, housings, hstate, lk
@@ -336,7 +341,9 @@ class SketchBackend:
             kinds,
             np.ascontiguousarray(body),
             brake,
-            lamps,
+            pool_meta,
+            pool,
+            light_tables(lk),
             housings,
             hstate,
             lk,

@@ -113,6 +113,9 @@ def make_look(
 
 
 # --------------------------------------------------------------------------------- overlays
+#: the sun bloom is evaluated every GLARE_STEP_PX columns and interpolated in between
+GLARE_STEP_PX = 8
+
 @nb.njit(cache=True)
 def _hash01(a: int, b: int, c: int) -> float:
     h = (a * 73856093) ^ (b * 19349663) ^ (c * 83492791)
@@ -197,14 +200,32 @@ def sun_glare(img, u, v, strength):  # type: ignore[no-untyped-def]
     h, w = img.shape[0], img.shape[1]
     scale = w / 1280.0
     wash = 0.28 * strength
+    keep = np.float32(1.0 - wash)
+    # the bloom is radial and smooth: tabulate wash + a(d) per pixel of distance, evaluate it
+    # every GLARE_STEP_PX columns and interpolate linearly in between (low-res bloom, upsampled)
+    far = np.sqrt(max(u * u, (w - u) ** 2) + max(v * v, (h - v) ** 2)) + GLARE_STEP_PX + 2.0
+    n = int(far) + 2
+    lut = np.empty(n, np.float32)
+    for k in range(n):
+        d = k / scale
+        lut[k] = wash + strength * (0.9 * np.exp(-d / 60.0) + 0.35 * np.exp(-d / 260.0))
+    n_knots = (w + GLARE_STEP_PX - 1) // GLARE_STEP_PX + 1
+    knots = np.empty(n_knots, np.float32)
+    inv_step = np.float32(1.0 / GLARE_STEP_PX)
     for i in range(h):
+        dv2 = (i + 0.5 - v) ** 2
+        for q in range(n_knots):
+            x = np.sqrt(dv2 + (q * GLARE_STEP_PX + 0.5 - u) ** 2)
+            k = int(x)
+            f = x - k
+            knots[q] = lut[k] * (1.0 - f) + lut[k + 1] * f
         for j in range(w):
-            d = np.sqrt((i + 0.5 - v) ** 2 + (j + 0.5 - u) ** 2) / scale
-            a = strength * (0.9 * np.exp(-d / 60.0) + 0.35 * np.exp(-d / 260.0))
-            k = wash + a
-            img[i, j, 0] = np.uint8(min(255.0, img[i, j, 0] * (1 - wash) + 255.0 * k))
-            img[i, j, 1] = np.uint8(min(255.0, img[i, j, 1] * (1 - wash) + 240.0 * k))
-            img[i, j, 2] = np.uint8(min(255.0, img[i, j, 2] * (1 - wash) + 200.0 * k))
+            q = j // GLARE_STEP_PX
+            f = np.float32(j - q * GLARE_STEP_PX) * inv_step
+            kk = knots[q] + (knots[q + 1] - knots[q]) * f
+            img[i, j, 0] = np.uint8(min(255.0, img[i, j, 0] * keep + 255.0 * kk))
+            img[i, j, 1] = np.uint8(min(255.0, img[i, j, 1] * keep + 240.0 * kk))
+            img[i, j, 2] = np.uint8(min(255.0, img[i, j, 2] * keep + 200.0 * kk))
     # ghosts along the line from the sun through the image centre
     cu = w / 2.0
     cv = h / 2.0

@@ -37,6 +37,79 @@ for _c in GroundCode:
 # agent kind codes (scenario_library.scene.AGENT_KIND_CODES order)
 K_CAR, K_TRUCK, K_PED, K_CYCLIST, K_ANIMAL, K_OBSTACLE = 0, 1, 2, 3, 4, 5
 
+#: street-lamp light pool: strength * 0.9 * exp(-r^2 / POOL_SIGMA2_M2) within POOL_RADIUS_M
+POOL_RADIUS_M = 20.0
+POOL_SIGMA2_M2 = 50.0
+#: ego headlight cone: exp(-(angle / HEAD_CONE_RAD)^2), tabulated over tan(angle)
+HEAD_CONE_RAD = 0.3
+HEAD_TAN_MAX = 1.3  # tan(0.91 rad): beyond it the cone term is < 1e-4
+HEAD_RANGE_M = 1000.0  # range falloff min(1, x / 5) / (1 + (x / 28)^2) tabulated to here
+#: fog factor exp(-d / vis) is tabulated up to FOG_LUT_SPAN * vis (then < 1e-5)
+FOG_LUT_SPAN = 12.0
+LUT_SIZE = 2048
+
+
+def light_tables(lk: np.ndarray) -> np.ndarray:
+    """Per-clip lookup tables [3, LUT_SIZE] (float32) of the smooth per-pixel light terms.
+
+    Row 0: headlight cone over tan(angle) in [-HEAD_TAN_MAX, HEAD_TAN_MAX]; row 1: fog factor
+    exp(-d / vis) over d in [0, FOG_LUT_SPAN * vis] [m]; row 2: headlight range falloff over
+    the distance ahead in [0, HEAD_RANGE_M] [m]. Read with linear interpolation (:func:`_lerp`),
+    they replace an atan2 + exp per pixel with a multiply-add."""
+    x = np.linspace(0.0, 1.0, LUT_SIZE)
+    out = np.zeros((3, LUT_SIZE), np.float64)
+    tan = (2 * x - 1) * HEAD_TAN_MAX
+    out[0] = np.exp(-((np.arctan(tan) / HEAD_CONE_RAD) ** 2))
+    rng_m = x * HEAD_RANGE_M
+    out[2] = np.minimum(1.0, rng_m / 5.0) / (1.0 + (rng_m / 28.0) ** 2)
+    vis = float(lk[fx_.FOG_VIS_M])
+    if vis > 0:
+        out[1] = np.exp(-x * FOG_LUT_SPAN)
+    return out.astype(np.float32)
+
+
+def pool_map(lamps: np.ndarray, max_cells: int = 4_000_000):  # type: ignore[no-untyped-def]
+    """World-space raster of the street-lamp light pools (static: built once per clip).
+
+    Returns ``(meta, pool)``: meta = (x0 [m], y0 [m], 1 / cell [1/m], nx, ny) float64 and
+    pool [ny, nx] float32 = sum over lamps within POOL_RADIUS_M of 0.9 exp(-r^2 / sigma^2),
+    with cells of 0.25 m (coarser only if the lamps span more than ``max_cells`` cells). The
+    kernel reads one cell per pixel instead of testing every lamp."""
+    if len(lamps) == 0:
+        return np.zeros(5), np.zeros((1, 1), np.float32)
+    x0 = float(lamps[:, 0].min()) - POOL_RADIUS_M
+    y0 = float(lamps[:, 1].min()) - POOL_RADIUS_M
+    span_x = float(lamps[:, 0].max()) + POOL_RADIUS_M - x0
+    span_y = float(lamps[:, 1].max()) + POOL_RADIUS_M - y0
+    cell = max(0.25, float(np.sqrt(span_x * span_y / max_cells)))
+    nx = int(np.ceil(span_x / cell)) + 1
+    ny = int(np.ceil(span_y / cell)) + 1
+    pool = np.zeros((ny, nx), np.float32)
+    ext = int(np.ceil(POOL_RADIUS_M / cell)) + 1
+    for lx, ly, _ in lamps:
+        ci = int((ly - y0) / cell)
+        cj = int((lx - x0) / cell)
+        i0, i1 = max(ci - ext, 0), min(ci + ext + 1, ny)
+        j0, j1 = max(cj - ext, 0), min(cj + ext + 1, nx)
+        yy = y0 + (np.arange(i0, i1) + 0.5) * cell - ly
+        xx = x0 + (np.arange(j0, j1) + 0.5) * cell - lx
+        r2 = yy[:, None] ** 2 + xx[None, :] ** 2
+        pool[i0:i1, j0:j1] += np.where(
+            r2 < POOL_RADIUS_M**2, 0.9 * np.exp(-r2 / POOL_SIGMA2_M2), 0.0
+        ).astype(np.float32)
+    return np.array([x0, y0, 1.0 / cell, nx, ny], np.float64), pool
+
+
+@nb.njit(cache=True, inline="always")
+def _lerp(lut, row, x):  # type: ignore[no-untyped-def]
+    """Table row ``row`` at fractional index x (0 <= x; clamped at the end)."""
+    n = lut.shape[1] - 1
+    if x >= n:
+        return lut[row, n]
+    k = int(x)
+    f = x - k
+    return lut[row, k] * (1.0 - f) + lut[row, k + 1] * f
+
 
 @nb.njit(cache=True, inline="always")
 def _hash01(a, b, c):  # type: ignore[no-untyped-def]
@@ -166,7 +239,7 @@ def _cell_noise(x, y, seed):  # type: ignore[no-untyped-def]
     return ((hv >> 16) & 255) * (1.0 / 255.0) - 0.5
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, fastmath=True)
 def shade_frame(  # type: ignore[no-untyped-def]
     img,
     depth,
@@ -184,7 +257,9 @@ def shade_frame(  # type: ignore[no-untyped-def]
     kinds,
     body,
     brake,
-    lamps,
+    pool_meta,
+    pool,
+    lut,
     housings,
     hstate,
     lk,
@@ -239,7 +314,16 @@ def shade_frame(  # type: ignore[no-untyped-def]
     hz_row = -1.0
     if abs(r[1, 2]) > 1e-9:
         hz_row = cy + fx * (-(r[2, 2]) / r[1, 2])
-    n_l = lamps.shape[0]
+    g_x0 = pool_meta[0]
+    g_y0 = pool_meta[1]
+    g_inv = pool_meta[2]
+    g_nx = pool_meta[3]
+    g_ny = pool_meta[4]
+    n_lut = lut.shape[1] - 1
+    head_scale = n_lut / (2.0 * HEAD_TAN_MAX)
+    fog_scale = n_lut / (FOG_LUT_SPAN * vis) if vis > 0 else 0.0
+    range_scale = n_lut / HEAD_RANGE_M
+    head_k = head * 1.6
     # sky colour per row (gradient by elevation at the centre column, fog-blended)
     sky_row = np.empty((h, 3), np.uint8)
     for i in range(h):
@@ -415,24 +499,23 @@ def shade_frame(  # type: ignore[no-untyped-def]
                     ex = ce * ox + se * oy - ego_half_len
                     ey = -se * ox + ce * oy
                     if ex > 0.5 and pz < 2.5:
-                        ang = np.arctan2(ey + 0.4, ex)
-                        beam = np.exp(-((ang / 0.3) ** 2)) / (1.0 + (ex / 28.0) ** 2)
-                        beam *= min(1.0, ex / 5.0) * head * 1.6
-                        if not is_ground:
-                            beam *= 0.45
-                        add_r += beam
-                        add_g += beam * 0.96
-                        add_b += beam * 0.85
+                        tn = (ey + 0.4) / ex  # tan of the angle off the beam axis
+                        if -HEAD_TAN_MAX < tn < HEAD_TAN_MAX:
+                            beam = _lerp(lut, 0, (tn + HEAD_TAN_MAX) * head_scale)
+                            beam *= _lerp(lut, 2, ex * range_scale) * head_k
+                            if not is_ground:
+                                beam *= 0.45
+                            add_r += beam
+                            add_g += beam * 0.96
+                            add_b += beam * 0.85
                 if street > 0:
-                    for q in range(n_l):
-                        ddx = px - lamps[q, 0]
-                        ddy = py - lamps[q, 1]
-                        r2 = ddx * ddx + ddy * ddy
-                        if r2 < 400.0:
-                            pool = street * 0.9 * np.exp(-r2 / 50.0)
-                            add_r += pool
-                            add_g += pool * 0.82
-                            add_b += pool * 0.55
+                    gx = (px - g_x0) * g_inv
+                    gy = (py - g_y0) * g_inv
+                    if 0.0 <= gx < g_nx and 0.0 <= gy < g_ny:
+                        pl = street * pool[int(gy), int(gx)]
+                        add_r += pl
+                        add_g += pl * 0.82
+                        add_b += pl * 0.55
                 cr += ar * add_r
                 cg += ag * add_g
                 cb += ab * add_b
@@ -445,7 +528,7 @@ def shade_frame(  # type: ignore[no-untyped-def]
                         cg += float(img[mi, j, 1]) * kk
                         cb += float(img[mi, j, 2]) * kk
                 if vis > 0:
-                    f = np.exp(-d / vis)
+                    f = _lerp(lut, 1, d * fog_scale)
                     cr = fog_r * (1 - f) + cr * f
                     cg = fog_g * (1 - f) + cg * f
                     cb = fog_b * (1 - f) + cb * f

@@ -7,7 +7,9 @@ Two compiled entry points (kept few on purpose: compile time counts, ``cache=Tru
   (bounding-circle prefilter, then separating axes), off-road corners, the ego's minimum TTC,
   trigger firing.
 * :func:`checks_kernel` - post-hoc comfort and physics bounds from the recorded trajectories
-  (finite differences, independent of the integrator's own clamps).
+  (finite differences, independent of the integrator's own clamps). ``rollout_kernel`` runs the
+  same per-world check (:func:`_checks_world`) at the end of each world, while that world's
+  trajectories are still in cache, so ``rollout`` needs no second pass over [W, A, T] arrays.
 
 Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
 
@@ -84,40 +86,6 @@ def _smoothstep(u: float) -> float:
     if u >= 1.0:
         return 1.0
     return u * u * (3.0 - 2.0 * u)
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _corridor_gap(
-    j, x, y, c, s, v, length, width, radius, xi, yi, ci, si, hk, shift, hwi, hli, vi, best_gap
-):
-    """Gap [m] from agent i (at xi, yi, path tangent ci, si, corridor half-width hwi, half
-    length hli, lateral shift of a lane change under way) to box j if j is a leader candidate
-    closer than ``best_gap``, else BIG. Crossing traffic that clears the corridor before i
-    arrives is not a leader."""
-    dxw = x[j] - xi
-    dyw = y[j] - yi
-    dx = dxw * ci + dyw * si
-    if dx <= 0.0 or dx > best_gap + 20.0:
-        return BIG
-    dy = -dxw * si + dyw * ci - hk * dx * dx
-    # exact prefilter: the corridor half-width below is <= hwi + radius[j]
-    hmax = hwi + radius[j]
-    if abs(dy) > hmax and abs(dy - shift) > hmax:
-        return BIG
-    acd = abs(ci * c[j] + si * s[j])
-    asd = abs(ci * s[j] - si * c[j])
-    half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
-    if abs(dy) > half and abs(dy - shift) > half:
-        return BIG
-    gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
-    if gap >= best_gap:
-        return BIG
-    vy = v[j] * (ci * s[j] - si * c[j])
-    if abs(vy) > 0.5 and gap > 0.0:
-        t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
-        if t_clear < gap / max(vi, 0.1):
-            return BIG
-    return gap
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -338,6 +306,9 @@ def rollout_kernel(
     offroad,
     min_ttc,
     fired_step,
+    comfort_out,
+    physics_out,
+    reason_out,
 ):
     n_w = p_v0.shape[0]
     n_ag = kind.shape[0]
@@ -351,13 +322,8 @@ def rollout_kernel(
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
-        ib = np.zeros((6, n_ag), np.int64)
+        ib = np.zeros((5, n_ag), np.int64)
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
-        lead_j = ib[5]  # last leader (-1: none)
-        n_cand = np.zeros(n_ag, np.int64)
-        cand = np.empty((n_ag, n_ag), np.int64)  # leader candidates from the last full search
-        cand_ok = np.zeros(n_ag, np.bool_)
-        dto_ref = np.zeros(n_ag)
         for i in range(n_ag):
             x[i] = x0[i]
             y[i] = y0[i]
@@ -377,7 +343,6 @@ def rollout_kernel(
             brake_acc[i] = 0.0
             idx[i] = idx0[i]
             hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
-            lead_j[i] = -1
             mob_phase[i] = i % 10  # MOBIL runs once per second, staggered by agent
         fired = np.zeros(n_m, np.bool_)
         order = np.argsort(x0)  # agents sorted by x for the collision sweep
@@ -552,61 +517,33 @@ def rollout_kernel(
                     hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
                     hli = 0.5 * length[i]
                     best_j = -1
-                    # Full search (all agents) every 2nd step per agent, staggered; it also
-                    # lists every agent that could enter the corridor within one step (margins
-                    # above the largest relative motion in one step). In between only those
-                    # candidates are tested, exactly. Not on curved paths or after a new
-                    # lane-change target (the path frame itself moves): full search there.
-                    full = (
-                        t == 0
-                        or ((t + i) & 1) == 0
-                        or not cand_ok[i]
-                        or d_to[i] != dto_ref[i]
-                    )
-                    if not full:
-                        for q in range(n_cand[i]):
-                            j = cand[i, q]
-                            gap = _corridor_gap(
-                                j, x, y, c, s, v, length, width, radius, xi, yi, ci, si, hk,
-                                shift, hwi, hli, v[i], best_gap,
-                            )
-                            if gap < best_gap:
-                                best_gap = gap
-                                best_j = j
-                    else:
-                        nq = 0
-                        for j in range(n_ag):
-                            if j in (i, excl):
-                                continue
-                            dxw = x[j] - xi
-                            dyw = y[j] - yi
-                            dx = dxw * ci + dyw * si
-                            rel = 2.0 * (v[i] + v[j]) * dt + 1.0
-                            if dx <= -rel:
-                                continue
-                            dy = -dxw * si + dyw * ci - hk * dx * dx
-                            m_lat = hwi + radius[j] + rel + 0.05 * abs(dx) + 0.005 * dx * dx
-                            if abs(dy) > m_lat and abs(dy - shift) > m_lat:
-                                continue
-                            cand[i, nq] = j
-                            nq += 1
-                            gap = _corridor_gap(
-                                j, x, y, c, s, v, length, width, radius, xi, yi, ci, si, hk,
-                                shift, hwi, hli, v[i], best_gap,
-                            )
-                            if gap < best_gap:
-                                best_gap = gap
-                                best_j = j
-                        n_cand[i] = nq
-                        dto_ref[i] = d_to[i]
-                        # straight path ahead over the next step's travel (+ 2 points)
-                        kend = min(k + int(2.0 * (v[i] + mu_g * dt) * dt * inv_ds[i]) + 3, path_n[i])
-                        straight = True
-                        for kq in range(k, kend):
-                            if abs(path_k[i, kq]) > 1e-3:
-                                straight = False
-                        cand_ok[i] = straight
-                    lead_j[i] = best_j
+                    for j in range(n_ag):  # early rejects first: most pairs end here
+                        dxw = x[j] - xi
+                        dyw = y[j] - yi
+                        dx = dxw * ci + dyw * si
+                        if dx <= 0.0 or dx > best_gap + 20.0 or j in (i, excl):
+                            continue
+                        dy = -dxw * si + dyw * ci - hk * dx * dx
+                        # exact prefilter: the corridor half-width below is <= hwi + radius[j]
+                        hmax = hwi + radius[j]
+                        if abs(dy) > hmax and abs(dy - shift) > hmax:
+                            continue
+                        acd = abs(ci * c[j] + si * s[j])
+                        asd = abs(ci * s[j] - si * c[j])
+                        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
+                        if abs(dy) > half and abs(dy - shift) > half:
+                            continue
+                        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
+                        if gap < best_gap:
+                            # crossing traffic that clears the corridor before we arrive is
+                            # not a leader
+                            vy = v[j] * (ci * s[j] - si * c[j])
+                            if abs(vy) > 0.5 and gap > 0.0:
+                                t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
+                                if t_clear < gap / max(v[i], 0.1):
+                                    continue
+                            best_gap = gap
+                            best_j = j
                     if best_j >= 0:
                         best_vl = v[best_j] * (ci * c[best_j] + si * s[best_j])
                 # ---- virtual stopped leaders
@@ -821,6 +758,94 @@ def rollout_kernel(
                     s[i] = math.sin(yaw[i])
                 out_a[w, i, t] = a_i
         min_ttc[w] = mttc
+        # comfort / physics from the recorded float32 trajectories (as checks_kernel does)
+        _checks_world(
+            w,
+            out_x,
+            out_y,
+            out_yaw,
+            out_v,
+            out_a,
+            kind,
+            role,
+            mu_g,
+            dt,
+            comfort_out,
+            physics_out,
+            reason_out,
+        )
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _checks_world(
+    w, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
+):
+    """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) of world ``w``
+    from its recorded (float32) trajectories; see :func:`checks_kernel`."""
+    n_ag = xs.shape[1]
+    n_t = xs.shape[2]
+    for i in range(n_ag):
+        kd = kind[i]
+        vmax = 70.0
+        if kd == K_TRUCK:
+            vmax = 45.0
+        elif kd == K_CYCLIST:
+            vmax = 20.0
+        elif kd == K_PED:
+            vmax = 12.0
+        elif kd == K_ANIMAL:
+            vmax = 25.0
+        vehicle = kd in (K_CAR, K_TRUCK, K_CYCLIST)
+        check_comfort = role[i] == R_EGO or role[i] == R_BACKGROUND
+        a_lim = 1.02 * mu_g + 0.05
+        comfort = False
+        phys = 0
+        prev_yr = 0.0
+        for t in range(n_t - 1):
+            v0 = vs[w, i, t]
+            v1 = vs[w, i, t + 1]
+            if not (
+                math.isfinite(xs[w, i, t + 1])
+                and math.isfinite(ys[w, i, t + 1])
+                and math.isfinite(v1)
+                and math.isfinite(yaws[w, i, t + 1])
+            ):
+                phys = 5
+                break
+            a_fd = (v1 - v0) / dt
+            dyaw = yaws[w, i, t + 1] - yaws[w, i, t]
+            if dyaw > math.pi:
+                dyaw -= 2.0 * math.pi
+            elif dyaw < -math.pi:
+                dyaw += 2.0 * math.pi
+            yr = dyaw / dt
+            vm = 0.5 * (v0 + v1)
+            a_lat = vm * yr
+            ddx = xs[w, i, t + 1] - xs[w, i, t]
+            ddy = ys[w, i, t + 1] - ys[w, i, t]
+            dist = math.sqrt(ddx * ddx + ddy * ddy)
+            if phys == 0:
+                if abs(a_fd) > a_lim:
+                    phys = 1
+                elif vehicle and abs(a_lat) > 1.05 * mu_g + 0.1:
+                    phys = 2
+                elif v1 > vmax or v1 < -1e-3:
+                    phys = 3
+                elif dist > max(v0, v1) * dt * 1.02 + 0.01:
+                    phys = 4
+            if check_comfort and not comfort:
+                if a_fd < -4.05 or a_fd > 2.40 or abs(a_lat) > 4.89 or abs(yr) > 0.95:
+                    comfort = True
+                elif t >= 3:
+                    # 3-step differences: a light smoothing, like nuPlan's filtered signals
+                    jerk = (accs[w, i, t] - accs[w, i, t - 3]) / (3.0 * dt)
+                    yacc = (yr - prev_yr) / dt
+                    if abs(jerk) > 4.13 or abs(yacc) > 1.93:
+                        comfort = True
+            prev_yr = yr
+        comfort_out[w, i] = comfort
+        physics_out[w, i] = phys > 0
+        reason_out[w, i] = phys
 
 
 @njit(cache=True, fastmath=FASTMATH, parallel=True)
@@ -830,69 +855,10 @@ def checks_kernel(
     """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) per [W, A].
 
     ``reason_out[w, a]`` gets a code of the first physics violation: 1 accel, 2 lateral accel,
-    3 speed, 4 teleport, 5 non-finite.
+    3 speed, 4 teleport, 5 non-finite. ``rollout_kernel`` runs the same per-world check
+    (:func:`_checks_world`) itself, while the world's trajectories are still in cache.
     """
-    n_w, n_ag, n_t = xs.shape
-    for w in prange(n_w):
-        for i in range(n_ag):
-            kd = kind[i]
-            vmax = 70.0
-            if kd == K_TRUCK:
-                vmax = 45.0
-            elif kd == K_CYCLIST:
-                vmax = 20.0
-            elif kd == K_PED:
-                vmax = 12.0
-            elif kd == K_ANIMAL:
-                vmax = 25.0
-            vehicle = kd in (K_CAR, K_TRUCK, K_CYCLIST)
-            check_comfort = role[i] == R_EGO or role[i] == R_BACKGROUND
-            a_lim = 1.02 * mu_g + 0.05
-            comfort = False
-            phys = 0
-            prev_yr = 0.0
-            for t in range(n_t - 1):
-                v0 = vs[w, i, t]
-                v1 = vs[w, i, t + 1]
-                if not (
-                    math.isfinite(xs[w, i, t + 1])
-                    and math.isfinite(ys[w, i, t + 1])
-                    and math.isfinite(v1)
-                    and math.isfinite(yaws[w, i, t + 1])
-                ):
-                    phys = 5
-                    break
-                a_fd = (v1 - v0) / dt
-                dyaw = yaws[w, i, t + 1] - yaws[w, i, t]
-                if dyaw > math.pi:
-                    dyaw -= 2.0 * math.pi
-                elif dyaw < -math.pi:
-                    dyaw += 2.0 * math.pi
-                yr = dyaw / dt
-                vm = 0.5 * (v0 + v1)
-                a_lat = vm * yr
-                ddx = xs[w, i, t + 1] - xs[w, i, t]
-                ddy = ys[w, i, t + 1] - ys[w, i, t]
-                dist = math.sqrt(ddx * ddx + ddy * ddy)
-                if phys == 0:
-                    if abs(a_fd) > a_lim:
-                        phys = 1
-                    elif vehicle and abs(a_lat) > 1.05 * mu_g + 0.1:
-                        phys = 2
-                    elif v1 > vmax or v1 < -1e-3:
-                        phys = 3
-                    elif dist > max(v0, v1) * dt * 1.02 + 0.01:
-                        phys = 4
-                if check_comfort and not comfort:
-                    if a_fd < -4.05 or a_fd > 2.40 or abs(a_lat) > 4.89 or abs(yr) > 0.95:
-                        comfort = True
-                    elif t >= 3:
-                        # 3-step differences: a light smoothing, like nuPlan's filtered signals
-                        jerk = (accs[w, i, t] - accs[w, i, t - 3]) / (3.0 * dt)
-                        yacc = (yr - prev_yr) / dt
-                        if abs(jerk) > 4.13 or abs(yacc) > 1.93:
-                            comfort = True
-                prev_yr = yr
-            comfort_out[w, i] = comfort
-            physics_out[w, i] = phys > 0
-            reason_out[w, i] = phys
+    for w in prange(xs.shape[0]):
+        _checks_world(
+            w, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
+        )

@@ -2,7 +2,7 @@
 
 ``rollout(scene, n_worlds=..., seed=..., ego_plans=...)`` prepares flat arrays from the
 :class:`~scenario_library.scene.Scene` (paths, manoeuvres, per-world behaviour samples), runs
-``kernels.rollout_kernel`` and ``kernels.checks_kernel`` and returns a
+``kernels.rollout_kernel`` (which also runs the comfort/physics checks) and returns a
 :class:`~generator.world.types.RolloutBatch` with its :class:`RolloutChecks`.
 
 Worlds and seeds
@@ -689,6 +689,9 @@ def rollout(
     offroad = np.zeros((n_worlds, n_ag), np.bool_)
     min_ttc = np.empty(n_worlds)
     fired = np.full((n_worlds, n_m), -1, np.int32)
+    comfort = np.zeros((n_worlds, n_ag), np.bool_)
+    physics = np.zeros((n_worlds, n_ag), np.bool_)
+    reason = np.zeros((n_worlds, n_ag), np.int8)
     K.rollout_kernel(
         ag["kind"],
         ag["role"],
@@ -766,20 +769,6 @@ def rollout(
         offroad,
         min_ttc,
         fired,
-    )
-    comfort = np.zeros((n_worlds, n_ag), np.bool_)
-    physics = np.zeros((n_worlds, n_ag), np.bool_)
-    reason = np.zeros((n_worlds, n_ag), np.int8)
-    K.checks_kernel(
-        out["x"],
-        out["y"],
-        out["yaw"],
-        out["v"],
-        out["a"],
-        ag["kind"],
-        ag["role"],
-        sc["mu_g"],
-        dt,
         comfort,
         physics,
         reason,
