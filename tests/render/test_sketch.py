@@ -8,7 +8,18 @@ import pytest
 from generator.backends.base import BackendRequest, VideoBackend
 from generator.backends.registry import BACKENDS
 from generator.backends.sketch import SketchBackend
+from generator.render import effects as fx_look
 from generator.render.controls import render_controls
+from generator.render.effects import make_look
+from generator.render.shade import (
+    FOG_LUT_SPAN,
+    HEAD_RANGE_M,
+    HEAD_TAN_MAX,
+    POOL_RADIUS_M,
+    POOL_SIGMA2_M2,
+    light_tables,
+    pool_map,
+)
 from generator.render.types import SEMANTIC_CLASSES, CameraConfig
 from scenario_library.scene import AgentKind, Lighting, Weather
 
@@ -107,3 +118,63 @@ def test_light_and_weather_read_as_such(hand) -> None:  # type: ignore[no-untype
     assert fog[0][mid].std() < 0.5 * day[0][mid].std()
     grass = c.semantic[0] == SEMANTIC_CLASSES["vegetation"]
     assert snow[0][grass].mean() > day[0][grass].mean() + 60
+
+
+def test_pool_map_matches_the_lamp_formula() -> None:
+    lamps = np.array([[0.0, 0.0, 7.0], [30.0, 4.0, 7.0], [35.0, -3.0, 7.0]])
+    meta, pool = pool_map(lamps)
+    x0, y0, inv, nx, ny = meta
+    assert pool.shape == (int(ny), int(nx))
+    rng = np.random.default_rng(0)
+    for px, py in rng.uniform([-25, -25], [60, 30], size=(200, 2)):
+        gi, gj = (py - y0) * inv, (px - x0) * inv
+        if not (0 <= gi < ny and 0 <= gj < nx):  # off the map: no lamp is in range
+            r2 = (lamps[:, 0] - px) ** 2 + (lamps[:, 1] - py) ** 2
+            assert (r2 >= POOL_RADIUS_M**2).all()
+            continue
+        i, j = int(gi), int(gj)
+        # the cell centre's exact value: 0.9 exp(-r^2 / sigma^2) summed over lamps within range
+        cx, cy = x0 + (j + 0.5) / inv, y0 + (i + 0.5) / inv
+        r2 = (lamps[:, 0] - cx) ** 2 + (lamps[:, 1] - cy) ** 2
+        want = (0.9 * np.exp(-r2 / POOL_SIGMA2_M2) * (r2 < POOL_RADIUS_M**2)).sum()
+        assert abs(pool[i, j] - want) < 1e-5
+    empty_meta, empty = pool_map(np.zeros((0, 3)))
+    assert empty_meta[3] == 0 and empty.sum() == 0  # no lamps: the kernel never reads the map
+
+
+def test_light_tables_match_the_exact_terms() -> None:
+    lk = make_look(Weather.FOG, Lighting.DAY, 3)
+    vis = lk[fx_look.FOG_VIS_M]
+    lut = light_tables(lk)
+    n = lut.shape[1] - 1
+    tn = np.linspace(-HEAD_TAN_MAX, HEAD_TAN_MAX, 999)
+    got = lut[0, np.rint((tn + HEAD_TAN_MAX) * n / (2 * HEAD_TAN_MAX)).astype(int)]
+    assert np.abs(got - np.exp(-((np.arctan(tn) / 0.3) ** 2))).max() < 2e-3
+    d = np.linspace(0, 400, 999)
+    got = lut[1, np.minimum(np.rint(d * n / (FOG_LUT_SPAN * vis)).astype(int), n)]
+    assert np.abs(got - np.exp(-d / vis)).max() < 2e-3
+    ex = np.linspace(0.5, 300, 999)
+    got = lut[2, np.rint(ex * n / HEAD_RANGE_M).astype(int)]
+    assert np.abs(got - np.minimum(1, ex / 5) / (1 + (ex / 28) ** 2)).max() < 2e-2
+
+
+def test_low_res_sun_bloom_matches_the_full_res_formula() -> None:
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 200, size=(176, 640, 3), dtype=np.uint8)  # bloom every 4 columns
+    u, v, strength = 480.3, 40.7, 1.0
+    got = img.copy()
+    fx_look.sun_glare(got, u, v, strength)
+    # reference: the per-pixel formula at full resolution, then the same lens ghosts
+    scale = 640 / 1280.0
+    ii, jj = np.mgrid[0:176, 0:640] + 0.5
+    dist = np.hypot(ii - v, jj - u) / scale
+    wash = 0.28 * strength
+    k = wash + strength * (0.9 * np.exp(-dist / 60.0) + 0.35 * np.exp(-dist / 260.0))
+    col = np.array([255.0, 240.0, 200.0])
+    ref = np.minimum(255.0, img * (1 - wash) + col * k[..., None]).astype(np.uint8)
+    for q in range(4):
+        f = 0.5 + 0.45 * q
+        gu, gv = u + (320 - u) * 2 * f, v + (88 - v) * 2 * f
+        fx_look.add_glow(ref, gu, gv, (12 + 10 * q) * scale, 120.0, 200.0, 160.0, 0.18)
+    diff = np.abs(got.astype(int) - ref.astype(int))
+    assert diff.max() <= 3 and diff.mean() < 0.5
