@@ -114,6 +114,7 @@ def main() -> None:
             "workers": args.workers,
             "generated": summary.generated,
             "failed": summary.failed,
+            "errors": summary.errors[:10],
             "wall_s": round(wall, 1),
             "clips_per_s": round(rate, 3),
             "full_library_min": round(1024 / rate / 60, 1) if rate else None,

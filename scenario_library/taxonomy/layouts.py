@@ -120,7 +120,9 @@ def base_layout(family: HazardFamily, ctx: RoadContext, params: dict[str, float]
             lane_width_m=3.5,
             lanes_right=1,
             lanes_left=1,
-            shoulder_width_m=2.0,
+            # 2.5 m: room for a car stopped on the shoulder to pull out on a curve without
+            # its rear swinging off the paved area (a 2.0 m shoulder left 5 cm of margin)
+            shoulder_width_m=2.5,
             curve_radius_m=radius,
             speed_limit_mps=90 / 3.6,
         )
