@@ -45,26 +45,13 @@ from generator.backends.conditioning import (
 )
 from generator.backends.prompting import NEGATIVE_PROMPT, compose_prompt
 from generator.backends.wan_vace import WanVaceBackend, seeded_generator
-from generator.render.types import (
-    CameraConfig,
-    ControlMaps,
-    FrameLabels,
-    ObjectFrameLabel,
-)
-from generator.world.types import RoadGeometry, RolloutBatch, RolloutChecks
-from scenario_library.scene import (
-    AgentInit,
-    AgentKind,
-    AgentRole,
-    ConcreteScenario,
-    HazardFamily,
-    LaneRef,
-    Lighting,
-    RoadContext,
-    RoadLayout,
-    Scene,
-    Weather,
-)
+from generator.render.controls import render_controls
+from generator.render.types import CameraConfig
+from generator.world.geometry import build_road
+from generator.world.rollout import rollout
+from scenario_library.sampling import sample_scene
+from scenario_library.scene import HazardFamily, Lighting, RoadContext, Weather
+from scenario_library.taxonomy import class_id_of
 
 #: Wan2.1-VACE-1.3B architecture (diffusers layout), built in code: no download.
 WAN_VACE_1_3B: dict[str, dict[str, Any]] = {
@@ -142,114 +129,25 @@ def build_real_size_pipeline(device: str, dtype: torch.dtype) -> Any:
     return pipe
 
 
-def synthetic_request(n_frames: int, height: int, width: int, seed: int = 0) -> BackendRequest:
-    """A rainy-night child-occlusion request with simple synthetic control maps."""
-    scenario = ConcreteScenario(
-        class_id=7,
-        class_name="child behind parked cars",
-        tags=("vru", "occlusion"),
-        family=HazardFamily.CHILD_OCCLUDED,
-        road_context=RoadContext.URBAN_STRAIGHT,
-        weather=Weather.RAIN,
-        lighting=Lighting.NIGHT,
-        seed=seed,
-        params={},
-    )
-    road = RoadLayout(
-        context=RoadContext.URBAN_STRAIGHT,
-        length_m=200.0,
-        lane_width_m=3.5,
-        lanes_right=1,
-        lanes_left=1,
-        speed_limit_mps=13.9,
-    )
-    ego = AgentInit(
-        agent_id="ego",
-        kind=AgentKind.CAR,
-        role=AgentRole.EGO,
-        length_m=4.5,
-        width_m=1.8,
-        height_m=1.5,
-        start=LaneRef(road_id=0, lane_id=-1),
-        s_m=10.0,
-        speed_mps=11.0,
-    )
-    scene = Scene(scenario=scenario, road=road, agents=(ego,), manoeuvres=(), friction_mu=0.6)
-    hd = np.zeros((n_frames, height, width, 3), np.uint8)
-    depth = np.full((n_frames, height, width), np.inf, np.float32)
-    rows = np.arange(height // 2, height)[:, None]
-    depth[:, height // 2 :, :] = 75.0 * (height - rows) / (height / 2)
-    hd[:, height // 2 :, width // 2 - 2 : width // 2 + 2] = (98, 183, 249)
-    inst = np.zeros((n_frames, height, width), np.uint16)
-    labels = []
-    bw, bh = max(4, width // 8), max(4, height // 6)
-    for t in range(n_frames):
-        x0 = (t * max(1, width // (2 * n_frames))) % max(1, width - bw)
-        y0 = height // 2 - bh // 2
-        hd[t, y0 : y0 + bh, x0] = hd[t, y0 : y0 + bh, x0 + bw - 1] = (0, 255, 0)
-        hd[t, y0, x0 : x0 + bw] = hd[t, y0 + bh - 1, x0 : x0 + bw] = (0, 255, 0)
-        inst[t, y0 : y0 + bh, x0 : x0 + bw] = 1
-        c = np.zeros((8, 3))
-        labels.append(
-            FrameLabels(
-                t,
-                t / 10.0,
-                (0.0, 0.0, 0.0),
-                (
-                    ObjectFrameLabel(
-                        "hazard",
-                        1,
-                        c,
-                        c,
-                        (float(x0), float(y0), float(x0 + bw), float(y0 + bh)),
-                        1.0,
-                        bw * bh,
-                        20.0,
-                    ),
-                ),
-            )
-        )
-    controls = ControlMaps(
-        camera=CameraConfig(width_px=width, height_px=height, fps=10.0),
-        t_s=np.arange(n_frames) / 10.0,
-        hdmap=hd,
-        depth_m=depth,
-        semantic=np.zeros((n_frames, height, width), np.uint8),
-        instance=inst,
-        labels=tuple(labels),
-    )
-    z = np.zeros((1, 1, 2), np.float32)
-    checks = RolloutChecks(
-        collision=np.zeros(1, bool),
-        ego_collision=np.zeros(1, bool),
-        first_collision_step=np.full(1, -1, np.int32),
-        offroad=np.zeros((1, 1), bool),
-        comfort_violation=np.zeros((1, 1), bool),
-        physics_violation=np.zeros((1, 1), bool),
-        min_ttc_s=np.full(1, np.inf),
-        corner_case_occurred=np.ones(1, bool),
-        progress_m=np.zeros(1),
-    )
-    rollout = RolloutBatch(
-        dt_s=0.1,
-        agent_ids=("ego",),
-        kind_codes=np.zeros(1, np.int8),
-        role_codes=np.zeros(1, np.int8),
-        dims_m=np.ones((1, 3), np.float32),
-        x_m=z,
-        y_m=z,
-        yaw_rad=z,
-        speed_mps=z,
-        accel_mps2=z,
-        checks=checks,
-    )
+#: The conditioning comes from the real pipeline stages for this class: a child emerging from
+#: behind parked cars on an urban street in rain at night.
+BENCH_CLASS = class_id_of(
+    HazardFamily.CHILD_OCCLUDED, RoadContext.URBAN_STRAIGHT, Weather.RAIN, Lighting.NIGHT
+)
+
+
+def bench_request(n_frames: int, height: int, width: int, seed: int = 0) -> BackendRequest:
+    """The backend's real input for ``BENCH_CLASS``: scene, rollout and control maps at the
+    benchmark's size (rendered outside any timer)."""
+    fps = 10.0
+    seconds = n_frames / fps
+    scene = sample_scene(BENCH_CLASS, seed, horizon_s=max(8.0, seconds + 0.1))
+    road = build_road(scene.road)
+    roll = rollout(scene, n_worlds=1, seed=seed)
+    camera = CameraConfig(width_px=width, height_px=height, fps=fps)
+    controls = render_controls(scene, road, roll, camera, seconds=seconds)
     return BackendRequest(
-        scene=scene,
-        road=RoadGeometry((), {}, ()),
-        rollout=rollout,
-        controls=controls,
-        prompt="",
-        seed=seed,
+        scene=scene, road=road, rollout=roll, controls=controls, prompt="", seed=seed
     )
 
 
@@ -314,7 +212,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     load_s = time.perf_counter() - t0
     pipe = backend.pipe
 
-    request = synthetic_request(frames, height, width)
+    request = bench_request(frames, height, width)
     # direct path inputs, prepared outside the timer (what a user holding a control video has)
     control = layout_control_video(request.controls, backend.depth_weight)
     pil_video = to_pil_frames(control)
