@@ -70,7 +70,11 @@ def test_rollout_json_has_trajectories_and_checks(capsys) -> None:
 
 def test_whatif_returns_a_best_plan(capsys) -> None:
     d = run_json(capsys, "whatif", "0", "--seed", "0", "--plans", "3", "--samples", "4")
-    assert isinstance(d, dict) and d
+    assert d["n_futures"] == 12 and len(d["plans"]) == 3
+    assert d["plans"][0]["name"] == "keep" and d["plans"][0]["collision_rate"] == 1.0
+    scores = [p["score"] for p in d["plans"]]
+    assert d["plans"][d["best_index"]]["name"] == d["best_name"]
+    assert scores[d["best_index"]] == max(scores)
 
 
 def test_export_openscenario_writes_both_files(capsys, tmp_path: Path) -> None:
