@@ -312,7 +312,9 @@ class ClipPipeline:
             }
             with ThreadPoolExecutor(max_workers=ENCODER_THREADS) as pool:
                 jobs = [
-                    pool.submit(write_video, stage / name, frames, req.fps, preset=X264_PRESET)
+                    pool.submit(
+                        write_video, stage / name, frames, req.fps, preset=X264_PRESET, threads=1
+                    )
                     for name, frames in videos.items()
                 ]
                 for job in jobs:

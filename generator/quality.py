@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from generator.errors import GeneratorError, QualityGateError
 from generator.render.types import ControlMaps
@@ -54,6 +55,39 @@ class QualityReport:
             "failures": list(self.failures),
             "metrics": dict(self.metrics),
         }
+
+
+@njit(cache=True, nogil=True)
+def _frame_std(flat: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
+    """Per-frame pixel standard deviation of ``[T, N]`` uint8, exact integer sums."""
+    out = np.empty(flat.shape[0], dtype=np.float64)
+    n = flat.shape[1]
+    for t in range(flat.shape[0]):
+        s = np.int64(0)
+        s2 = np.int64(0)
+        for i in range(n):
+            v = np.int64(flat[t, i])
+            s += v
+            s2 += v * v
+        mean = s / n
+        out[t] = np.sqrt(max(s2 / n - mean * mean, 0.0))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _instance_counts(instance: np.ndarray, n_ids: int) -> np.ndarray:  # pragma: no cover
+    """Pixels per instance id per frame: ``[T, H, W]`` ids -> ``[T, n_ids]`` (ids >= n_ids
+    are not counted)."""
+    t_n = instance.shape[0]
+    out = np.zeros((t_n, n_ids), dtype=np.int64)
+    for t in range(t_n):
+        frame = instance[t]
+        for r in range(frame.shape[0]):
+            for c in range(frame.shape[1]):
+                k = frame[r, c]
+                if k < n_ids:
+                    out[t, k] += 1
+    return out
 
 
 def _examples(items: list[str]) -> str:
@@ -102,8 +136,8 @@ def _check_frames(
     if frames.shape[0] == 0:
         failures.append("frames: the video has no frame")
         return False
-    flat = frames.reshape(frames.shape[0], -1)
-    std = np.array([float(f.std()) for f in flat])  # per frame, one at a time (memory)
+    flat = np.ascontiguousarray(frames).reshape(frames.shape[0], -1)
+    std = _frame_std(flat)
     metrics["min_frame_std"] = round(float(std.min()), 3)
     metrics["mean_frame_std"] = round(float(std.mean()), 3)
     blank = [str(i) for i in np.flatnonzero(std < min_frame_std)]
@@ -160,13 +194,14 @@ def _check_visible_pixels(
     missing: list[str] = []
     mismatched = 0
     n = min(len(controls.labels), int(controls.instance.shape[0]))
+    n_ids = 1 + max((o.instance_id for fl in controls.labels[:n] for o in fl.objects), default=0)
+    instance = np.ascontiguousarray(controls.instance[:n])
+    all_counts = _instance_counts(instance, n_ids) if n else np.zeros((0, n_ids), np.int64)
     for f in range(n):
         fl = controls.labels[f]
         if not fl.objects:
             continue
-        counts = np.bincount(
-            controls.instance[f].ravel(), minlength=max(o.instance_id for o in fl.objects) + 1
-        )
+        counts = all_counts[f]
         for o in fl.objects:
             got = int(counts[o.instance_id]) if 0 < o.instance_id < counts.shape[0] else 0
             if got != int(o.pixel_count):

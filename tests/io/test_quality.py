@@ -86,3 +86,18 @@ def test_rollout_violations_fail(clip):
 def test_wrong_frame_shape_fails(clip):
     report = check_quality(clip.rollout, clip.controls, clip.frames[:, :50])
     assert any("expected uint8" in f for f in report.failures)
+
+
+def test_fast_frame_statistics_equal_numpy():
+    from generator.quality import _frame_std, _instance_counts
+
+    rng = np.random.default_rng(7)
+    frames = rng.integers(0, 256, size=(3, 37, 53 * 3), dtype=np.uint8)
+    frames[1] = 200  # a flat frame: std exactly 0
+    got = _frame_std(frames.reshape(3, -1))
+    want = frames.reshape(3, -1).astype(np.float64).std(axis=1)
+    assert np.allclose(got, want, atol=1e-9) and got[1] == 0.0
+    inst = rng.integers(0, 9, size=(4, 21, 17), dtype=np.uint16)
+    counts = _instance_counts(inst, 6)  # ids 6..8 are not counted
+    for t in range(4):
+        assert np.array_equal(counts[t], np.bincount(inst[t].ravel(), minlength=9)[:6])
