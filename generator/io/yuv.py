@@ -90,3 +90,118 @@ def rgb_to_yuv420p(frame: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
         raise ValueError(f"out must be C-contiguous uint8 {(h * 3 // 2, w)}, got {out.shape}")
     _convert_frame(frame, out.reshape(-1))
     return out
+
+
+# ------------------------------------------------------------- frames made on demand as YUV
+@njit(cache=True, nogil=True)
+def _palette_frame(  # pragma: no cover - numba
+    ids: np.ndarray, y_lut: np.ndarray, u_lut: np.ndarray, v_lut: np.ndarray, flat: np.ndarray
+) -> None:
+    """Ids ``[H, W]`` -> yuv420p through per-colour tables: the same bytes as
+    ``_convert_frame`` of the palette's RGB image (chroma is linear in RGB, so the 2x2 sums of
+    the per-colour numerators equal the numerators of the 2x2 RGB sums)."""
+    h, w = ids.shape[0], ids.shape[1]
+    hc, wc = h // 2, w // 2
+    u0 = h * w
+    v0 = u0 + hc * wc
+    for yc in range(hc):
+        r0 = 2 * yc
+        k0 = yc * wc
+        for xc in range(wc):
+            c0 = 2 * xc
+            a = ids[r0, c0]
+            b = ids[r0, c0 + 1]
+            c = ids[r0 + 1, c0]
+            d = ids[r0 + 1, c0 + 1]
+            flat[r0 * w + c0] = y_lut[a]
+            flat[r0 * w + c0 + 1] = y_lut[b]
+            flat[(r0 + 1) * w + c0] = y_lut[c]
+            flat[(r0 + 1) * w + c0 + 1] = y_lut[d]
+            u = ((u_lut[a] + u_lut[b] + u_lut[c] + u_lut[d] + 512) >> 10) + 128
+            v = ((v_lut[a] + v_lut[b] + v_lut[c] + v_lut[d] + 512) >> 10) + 128
+            flat[u0 + k0 + xc] = np.uint8(u if 16 <= u <= 240 else (16 if u < 16 else 240))
+            flat[v0 + k0 + xc] = np.uint8(v if 16 <= v <= 240 else (16 if v < 16 else 240))
+
+
+@njit(cache=True, nogil=True)
+def _depth_grey_frame(
+    depth_m: np.ndarray, far_m: float, out: np.ndarray
+) -> None:  # pragma: no cover
+    """Depth [m] -> grey 0..255 over 0..far_m (inf / nan / beyond -> 255), float32 maths."""
+    scale = np.float32(255.0 / far_m)
+    for r in range(depth_m.shape[0]):
+        for c in range(depth_m.shape[1]):
+            d = depth_m[r, c]
+            if not d < far_m:
+                d = far_m
+            elif d < 0.0:
+                d = 0.0
+            out[r, c] = np.uint8(np.float32(d) * scale)
+
+
+def _even_hw(a: np.ndarray) -> np.ndarray:
+    """Pad odd H / W (axes 1, 2) by one edge-replicated row / column, like the RGB path."""
+    pad_h, pad_w = a.shape[1] % 2, a.shape[2] % 2
+    if not (pad_h or pad_w):
+        return a
+    return np.pad(a, ((0, 0), (0, pad_h), (0, pad_w)), mode="edge")
+
+
+class RgbFrames:
+    """RGB frames ``[T, H, W, 3]`` uint8 (H, W even), converted frame by frame."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+        self.n_frames, self.height, self.width = (int(s) for s in frames.shape[:3])
+
+    def fill_yuv420p(self, i: int, out: np.ndarray) -> None:
+        rgb_to_yuv420p(self.frames[i], out)
+
+
+class PaletteFrames:
+    """Integer id maps ``[T, H, W]`` shown through a colour table ``palette[K, 3]`` uint8
+    (semantic and instance videos): yuv420p made straight from the ids, byte-identical to
+    converting the coloured RGB frames, without making them."""
+
+    def __init__(self, ids: np.ndarray, palette: np.ndarray) -> None:
+        if ids.ndim != 3 or ids.dtype.kind not in "ui":
+            raise ValueError(f"ids must be integer [T, H, W], got {ids.dtype} {ids.shape}")
+        pal = np.asarray(palette)
+        if pal.ndim != 2 or pal.shape[1] != 3 or pal.dtype != np.uint8:
+            raise ValueError(f"palette must be uint8 [K, 3], got {pal.dtype} {pal.shape}")
+        covers_dtype = ids.dtype.kind == "u" and np.iinfo(ids.dtype).max < pal.shape[0]
+        if ids.size and not covers_dtype and int(ids.max()) >= pal.shape[0]:
+            raise ValueError(f"ids reach {int(ids.max())}, palette has {pal.shape[0]} colours")
+        self.ids = np.ascontiguousarray(_even_hw(ids))
+        self.n_frames, self.height, self.width = (int(s) for s in self.ids.shape)
+        r, g, b = (pal[:, k].astype(np.int32) for k in range(3))
+        self.y_lut = (((66 * r + 129 * g + 25 * b + 128) >> 8) + 16).astype(np.uint8)
+        self.u_lut = (-38 * r - 74 * g + 112 * b).astype(np.int32)
+        self.v_lut = (112 * r - 94 * g - 18 * b).astype(np.int32)
+
+    def fill_yuv420p(self, i: int, out: np.ndarray) -> None:
+        _palette_frame(self.ids[i], self.y_lut, self.u_lut, self.v_lut, out.reshape(-1))
+
+
+#: grey palette: level g -> (g, g, g)
+_GREYS = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+
+
+class DepthFrames:
+    """Depth maps ``[T, H, W]`` [m] as the grey depth video (0..far_m -> 0..255, clipped)."""
+
+    def __init__(self, depth_m: np.ndarray, far_m: float = 75.0) -> None:
+        if depth_m.ndim != 3 or depth_m.dtype.kind != "f":
+            raise ValueError(
+                f"depth_m must be float [T, H, W], got {depth_m.dtype} {depth_m.shape}"
+            )
+        self.depth_m = np.ascontiguousarray(_even_hw(depth_m))
+        self.far_m = float(far_m)
+        self.n_frames, self.height, self.width = (int(s) for s in self.depth_m.shape)
+        self._greys = PaletteFrames(np.zeros((1, 2, 2), np.uint8), _GREYS)
+
+    def fill_yuv420p(self, i: int, out: np.ndarray) -> None:
+        grey = np.empty((self.height, self.width), np.uint8)
+        _depth_grey_frame(self.depth_m[i], self.far_m, grey)
+        g = self._greys
+        _palette_frame(grey, g.y_lut, g.u_lut, g.v_lut, out.reshape(-1))

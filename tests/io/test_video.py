@@ -102,3 +102,14 @@ def test_thumbnail_is_small_jpeg(tmp_path):
     path = write_thumbnail(tmp_path / "thumbnail.jpg", _gradient_frames(1, 352, 640)[0])
     with Image.open(path) as img:
         assert img.format == "JPEG" and img.size == (480, 264)
+
+
+def test_constant_qp_rate_control(tmp_path):
+    frames = _gradient_frames(6, 32, 48)
+    path = write_video(tmp_path / "q.mp4", frames, 10.0, qp=16, preset="ultrafast", threads=1)
+    decoded, _ = read_video(path)
+    assert decoded.shape == frames.shape
+    assert np.abs(decoded.astype(int) - frames.astype(int)).mean() < 4.0
+    with pytest.raises(ClipWriteError, match="qp must be in"):
+        write_video(tmp_path / "bad.mp4", frames, 10.0, qp=60)
+    assert not (tmp_path / "bad.mp4").exists()

@@ -57,3 +57,24 @@ def test_gate_catches_blanked_renderer_output(rendered):
     _, roll, controls, frames = rendered
     report = check_quality(roll, controls, np.zeros_like(frames))
     assert not report.passed and any("blank" in f for f in report.failures)
+
+
+def test_control_video_sources_equal_the_rendered_colour_videos(rendered):
+    """The writer's id/depth -> YUV path gives the bytes of converting the colour videos."""
+    from generator.io.yuv import DepthFrames, PaletteFrames, rgb_to_yuv420p
+    from generator.render.controls import depth_video, instance_video, semantic_video
+    from generator.render.palette import INSTANCE_LUT, SEMANTIC_LUT
+
+    _scene, _roll, controls, _frames = rendered
+    pairs = [
+        (PaletteFrames(controls.semantic, SEMANTIC_LUT), semantic_video(controls)),
+        (PaletteFrames(controls.instance, INSTANCE_LUT), instance_video(controls)),
+        (DepthFrames(controls.depth_m), depth_video(controls)),
+    ]
+    out = np.empty((96 * 3 // 2, 160), np.uint8)
+    for source, rgb in pairs:
+        assert source.n_frames == rgb.shape[0]
+        for i in (0, rgb.shape[0] // 2, rgb.shape[0] - 1):
+            source.fill_yuv420p(i, out)
+            assert np.array_equal(out, rgb_to_yuv420p(rgb[i]))
+    assert controls.instance.max() > 0  # the instance map has objects to colour

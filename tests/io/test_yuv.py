@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from generator.io.video import probe_video, read_video, write_video
-from generator.io.yuv import rgb_to_yuv420p
+from generator.io.yuv import DepthFrames, PaletteFrames, RgbFrames, rgb_to_yuv420p
 
 #: Cosmos-style flat control colours plus black, white and greys
 _PALETTE = np.array(
@@ -83,3 +83,48 @@ def test_flat_colours_survive_encode_and_decode(tmp_path):
 def test_bad_frames_rejected(shape, dtype, match):
     with pytest.raises(ValueError, match=match):
         rgb_to_yuv420p(np.zeros(shape, dtype))
+
+
+def _yuv(source, i: int) -> np.ndarray:
+    out = np.empty((source.height * 3 // 2, source.width), np.uint8)
+    source.fill_yuv420p(i, out)
+    return out
+
+
+def test_palette_source_is_byte_identical_to_converting_the_colours():
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, size=(300, 3), dtype=np.uint8)
+    ids = rng.integers(0, 300, size=(2, 34, 50), dtype=np.uint16)
+    ids[:, :10] = 7  # flat area too
+    src = PaletteFrames(ids, palette)
+    for i in range(2):
+        assert np.array_equal(_yuv(src, i), rgb_to_yuv420p(palette[ids[i]]))
+
+
+def test_depth_source_matches_the_reference_depth_video():
+    rng = np.random.default_rng(4)
+    depth = rng.uniform(-5.0, 120.0, size=(2, 20, 30)).astype(np.float32)
+    depth[0, 0, :4] = [np.inf, np.nan, -np.inf, 74.99]
+    # reference mapping (ControlMaps.depth_video): clip to 0..75 m, linear to 0..255 grey
+    d = np.nan_to_num(depth, nan=75.0, posinf=75.0)
+    grey = (np.clip(d, 0.0, 75.0) * (255.0 / 75.0)).astype(np.uint8)
+    src = DepthFrames(depth)
+    for i in range(2):
+        rgb = np.repeat(grey[i][..., None], 3, axis=-1)
+        assert np.array_equal(_yuv(src, i), rgb_to_yuv420p(rgb))
+
+
+def test_sources_pad_odd_sizes_and_encode(tmp_path):
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, len(_PALETTE), size=(3, 33, 47), dtype=np.uint8)
+    src = PaletteFrames(ids, _PALETTE)
+    assert (src.height, src.width) == (34, 48)
+    info = probe_video(write_video(tmp_path / "s.mp4", src, 10.0))
+    assert (info.n_frames, info.width, info.height) == (3, 48, 34)
+    rgb = RgbFrames(rng.integers(0, 256, size=(2, 8, 8, 3), dtype=np.uint8))
+    assert probe_video(write_video(tmp_path / "r.mp4", rgb, 10.0)).n_frames == 2
+
+
+def test_palette_source_rejects_ids_beyond_the_palette():
+    with pytest.raises(ValueError, match="palette has 12 colours"):
+        PaletteFrames(np.full((1, 4, 4), 12, np.uint8), _PALETTE)
