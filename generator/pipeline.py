@@ -217,7 +217,7 @@ class ClipPipeline:
     # ------------------------------------------------------------------------- generation
     def generate(self, req: ClipRequest, progress: Progress | None = None) -> ClipResult:
         from generator.io.openlabel import build_openlabel
-        from generator.io.video import write_thumbnail, write_video
+        from generator.io.video import FrameSource, write_thumbnail, write_video
         from generator.io.yuv import DepthFrames, PaletteFrames
         from generator.quality import check_quality
         from generator.render.controls import render_controls
@@ -303,7 +303,7 @@ class ClipPipeline:
         with self.storage.staging() as stage:
             # the five videos are encoded side by side (x264 and the YUV conversion run
             # outside the GIL); the id and depth maps go to YUV without an RGB detour
-            videos = {
+            videos: dict[str, np.ndarray | FrameSource] = {
                 VIDEO: out.frames,
                 CONTROL_FILES["hdmap"]: controls.hdmap,
                 CONTROL_FILES["depth"]: DepthFrames(controls.depth_m),
