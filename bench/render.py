@@ -7,6 +7,10 @@ Measures, for a 5 s clip at 10 fps of a sampled scene (rolled out by generator.w
     (semantic, instance, depth grey);
   * ``sketch``: the sketch backend's RGB on those controls;
   * ``total`` = both, on ONE core (``numba.set_num_threads(1)``) and on all numba threads.
+``one_core`` is a rendering process in its steady state: clip after clip, the big frame arrays
+come from ``generator.render.pool`` (memory the process has touched before);
+``one_core_fresh_memory`` is the same with the pool turned off, so every array is fresh memory
+from the OS and pays its page faults (what the first clip of a process costs).
 Baseline, same run: the same depth / semantic / instance buffers computed by a straightforward
 vectorised NumPy path (per-pixel ray-ground intersection, per-face barycentric fill with a
 z-test), on the same frames; ``speedup_vs_numpy`` compares it with the numba controls path on one
@@ -15,7 +19,8 @@ core. Prints one JSON object; figures are medians over ``--runs`` runs after one
 ``weather_light``: the sketch backend alone on ONE core for one class of each weather / light
 (clear day, dusk, night, low sun, rain, fog, snow; the first such class of the taxonomy, seed
 ``--seed``, its own controls), ``--weather-runs`` runs each; ``vs_clear_day`` = that class's
-median time / the clear-day class's median time, measured in the same run (1.0 = no extra cost).
+median CPU time / the clear-day class's median CPU time, measured in the same run (1.0 = no
+extra cost).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generator.backends.base import BackendRequest
 from generator.backends.sketch import SketchBackend
+from generator.render import pool as buffer_pool
 from generator.render.controls import (
     depth_video,
     frame_geometry,
@@ -152,19 +158,22 @@ def weather_light(args: argparse.Namespace, cam: CameraConfig) -> dict[str, dict
         c = render_controls(scene, road, ro, cam, seconds=args.seconds)
         req = BackendRequest(scene=scene, road=road, rollout=ro, controls=c, prompt="", seed=0)
         backend(req)  # warm-up
-        times = []
+        times, cpu = [], []
         for _ in range(args.weather_runs):
-            t0 = time.perf_counter()
+            t0, p0 = time.perf_counter(), time.process_time()
             backend(req)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - p0)
         key = f"{weather}.{light}"
-        medians[key] = statistics.median(times)
+        medians[key] = statistics.median(cpu)
         out[key] = {
             "class_id": cls.class_id,
             "frames": len(c.t_s),
-            "sketch_s": round(medians[key], 3),
-            "sketch_fps": round(len(c.t_s) / medians[key], 1),
+            "sketch_s": round(statistics.median(times), 3),
+            "sketch_fps": round(len(c.t_s) / statistics.median(times), 1),
+            "sketch_fps_cpu": round(len(c.t_s) / medians[key], 1),
         }
+        del req, c  # release this class's arrays before the next one
     base = medians.get("clear.day")
     if base:
         for key, row in out.items():
@@ -197,29 +206,43 @@ def main() -> None:
 
     def controls_once():  # type: ignore[no-untyped-def]
         c = render_controls(scene, road, ro, cam, seconds=args.seconds)
-        semantic_video(c), instance_video(c), depth_video(c)
-        return c
+        # the colour videos stay alive with the controls (as in the pipeline, which encodes
+        # them after the backend ran), so the RGB frames cannot reuse their memory
+        return c, (semantic_video(c), instance_video(c), depth_video(c))
 
     def sketch_once(c):  # type: ignore[no-untyped-def]
         req = BackendRequest(scene=scene, road=road, rollout=ro, controls=c, prompt="", seed=0)
         return backend(req).frames
 
-    def timed(threads: int) -> dict[str, float]:
+    def timed(threads: int, pooled: bool = True) -> dict[str, float]:
         numba.set_num_threads(threads)
-        sketch_once(controls_once())  # warm-up (compilation is cached on disk)
+        bp = buffer_pool.pool()
+        limit = bp.limit_bytes
+        if not pooled:
+            bp.limit_bytes = 0
+            bp.clear()
+        try:
+            return _timed(threads)
+        finally:
+            bp.limit_bytes = limit
+
+    def _timed(threads: int) -> dict[str, float]:
+        sketch_once(controls_once()[0])  # warm-up (compilation is cached on disk)
         wall: dict[str, list[float]] = {"controls": [], "sketch": []}
         cpu: dict[str, list[float]] = {"controls": [], "sketch": []}
+        n = 0
         for _ in range(args.runs):
             w0, p0 = time.perf_counter(), time.process_time()
-            c = controls_once()
+            c, videos = controls_once()
             w1, p1 = time.perf_counter(), time.process_time()
             sketch_once(c)
             w2, p2 = time.perf_counter(), time.process_time()
+            n = len(c.t_s)
+            del c, videos  # the clip is done: its arrays are released, as in a worker
             wall["controls"].append(w1 - w0)
             wall["sketch"].append(w2 - w1)
             cpu["controls"].append(p1 - p0)
             cpu["sketch"].append(p2 - p1)
-        n = len(c.t_s)
         out: dict[str, float] = {"threads": threads, "frames": n}
         for label, d in (("", wall), ("_cpu", cpu)):
             mc, ms = statistics.median(d["controls"]), statistics.median(d["sketch"])
@@ -229,6 +252,7 @@ def main() -> None:
         return out
 
     one = timed(1)
+    fresh = timed(1, pooled=False)
     multi = timed(int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
     # baseline vs the numba rasteriser alone, same frames, one thread, CPU time
     numba.set_num_threads(1)
@@ -259,6 +283,7 @@ def main() -> None:
                 },
                 "note": "*_fps: wall clock; *_fps_cpu: process CPU time (robust on a shared machine)",
                 "one_core": one,
+                "one_core_fresh_memory": fresh,
                 "all_threads": multi,
                 "baseline": {
                     "what": "depth+semantic+instance buffers, vectorised NumPy vs numba rasterise, "

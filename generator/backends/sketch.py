@@ -17,6 +17,7 @@ import numpy as np
 from generator.backends.base import BackendOutput, BackendRequest
 from generator.errors import BackendError
 from generator.render import effects as fx_
+from generator.render import pool as buffer_pool
 from generator.render.camera import NEAR_M
 from generator.render.controls import (
     RenderState,
@@ -68,6 +69,7 @@ _RENDER_FILES = (
     "shade.py",
     "effects.py",
     "frames.py",
+    "pool.py",
 )
 
 
@@ -320,7 +322,7 @@ class SketchBackend:
         glow_pts, glow_col, glow_str = self._glows(
             pose, dims, kinds, brake, lamps, housings, hstate, lk
         )
-        out = np.empty((n_t, h, w, 3), np.uint8)
+        out = buffer_pool.empty((n_t, h, w, 3), np.uint8)
         k = cam.intrinsic
         run_frames(
             _sketch_frames,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.errors import RenderError
-from generator.render import raster
+from generator.render import pool, raster
 from generator.render.camera import NEAR_M, box_corners, world_to_camera_matrix
 from generator.render.frames import run_frames
 from generator.render.groundmap import (
@@ -311,11 +311,11 @@ def rasterise(
     ).astype(np.uint8)
     n_solid = corners.shape[1]
     buf = RasterBuffers(
-        depth_m=np.empty((n_t, h, w), np.float32),
-        semantic=np.empty((n_t, h, w), np.uint8),
-        instance=np.empty((n_t, h, w), np.uint16),
-        ground_code=np.empty((n_t, h, w), np.uint8),
-        hdmap=np.empty((n_t, h, w, 3), np.uint8),
+        depth_m=pool.empty((n_t, h, w), np.float32),
+        semantic=pool.empty((n_t, h, w), np.uint8),
+        instance=pool.empty((n_t, h, w), np.uint16),
+        ground_code=pool.empty((n_t, h, w), np.uint8),
+        hdmap=pool.empty((n_t, h, w, 3), np.uint8),
         cover=np.zeros((n_t, n_solid), np.int64),
         visible=np.zeros((n_t, rollout.n_agents), np.int64),
         bbox=np.zeros((n_t, n_solid, 4), np.float64),
@@ -522,12 +522,12 @@ def instance_video(controls: ControlMaps) -> np.ndarray:
 
 def depth_video(controls: ControlMaps) -> np.ndarray:
     """Fast equivalent of ``ControlMaps.depth_video()`` (identical bytes)."""
-    out = np.empty((*controls.depth_m.shape, 3), np.uint8)
+    out = pool.empty((*controls.depth_m.shape, 3), np.uint8)
     run_frames(depth_grey, out.shape[0], controls.depth_m, out)
     return out
 
 
 def _lut_video(ids: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    out = np.empty((*ids.shape, 3), np.uint8)
+    out = pool.empty((*ids.shape, 3), np.uint8)
     run_frames(apply_lut, out.shape[0], ids, lut, out)
     return out

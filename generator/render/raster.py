@@ -350,14 +350,18 @@ def fill_convex_rows(img, us, vs, n, col):  # type: ignore[no-untyped-def]
             ya = vs[a]
             yb = vs[b]
             if (ya <= y < yb) or (yb <= y < ya):
-                xs[m] = us[a] + (y - ya) / (yb - ya) * (us[b] - us[a])
+                x = us[a] + (y - ya) / (yb - ya) * (us[b] - us[a])
+                k = m  # insertion sort as we go (m is tiny): no per-row allocation
+                while k > 0 and xs[k - 1] > x:
+                    xs[k] = xs[k - 1]
+                    k -= 1
+                xs[k] = x
                 m += 1
         if m < 2:
             continue
-        srt = np.sort(xs[:m])
         for p in range(0, m - 1, 2):
-            j0 = max(int(np.ceil(srt[p] - 0.5)), 0)
-            j1 = min(int(np.ceil(srt[p + 1] - 0.5)) - 1, w - 1)
+            j0 = max(int(np.ceil(xs[p] - 0.5)), 0)
+            j1 = min(int(np.ceil(xs[p + 1] - 0.5)) - 1, w - 1)
             for j in range(j0, j1 + 1):
                 img[i, j, 0] = col[0]
                 img[i, j, 1] = col[1]
@@ -367,11 +371,14 @@ def fill_convex_rows(img, us, vs, n, col):  # type: ignore[no-untyped-def]
 @nb.njit(cache=True)
 def draw_thick_segment(img, u0, v0, u1, v1, half_w, col):  # type: ignore[no-untyped-def]
     """Draw a segment of width 2*half_w px as a filled quad (no caps)."""
+    _thick_segment(img, u0, v0, u1, v1, half_w, col, np.empty(4), np.empty(4))
+
+
+@nb.njit(cache=True)
+def _thick_segment(img, u0, v0, u1, v1, half_w, col, us, vs):  # type: ignore[no-untyped-def]
     du = u1 - u0
     dv = v1 - v0
     ln = np.sqrt(du * du + dv * dv)
-    us = np.empty(4)
-    vs = np.empty(4)
     if ln < 1e-9:
         us[0] = u0 - half_w
         us[1] = u0 + half_w
@@ -403,30 +410,44 @@ def _cam_point(r, c, p):  # type: ignore[no-untyped-def]
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _cam_xyz(r, c, p):  # type: ignore[no-untyped-def]
+    """Camera-frame coordinates of world point p, as scalars (no allocation)."""
+    dx = p[0] - c[0]
+    dy = p[1] - c[1]
+    dz = p[2] - c[2]
+    return (
+        r[0, 0] * dx + r[0, 1] * dy + r[0, 2] * dz,
+        r[1, 0] * dx + r[1, 1] * dy + r[1, 2] * dz,
+        r[2, 0] * dx + r[2, 1] * dy + r[2, 2] * dz,
+    )
+
+
 @nb.njit(cache=True)
-def _draw_world_segment(img, r, c, fx, cx, cy, near_m, far_m, a, b, half_w, col):  # type: ignore[no-untyped-def]
+def _draw_world_segment(img, r, c, fx, cx, cy, near_m, far_m, a, b, half_w, col, us, vs):  # type: ignore[no-untyped-def]
+    """us, vs: scratch arrays of 4 for the quad."""
     h, w = img.shape[0], img.shape[1]
-    pa = _cam_point(r, c, a)
-    pb = _cam_point(r, c, b)
-    if pa[2] < near_m and pb[2] < near_m:
+    ax, ay, az = _cam_xyz(r, c, a)
+    bx, by, bz = _cam_xyz(r, c, b)
+    if az < near_m and bz < near_m:
         return
-    if pa[2] > far_m and pb[2] > far_m:
+    if az > far_m and bz > far_m:
         return
-    if pa[2] < near_m:
-        t = (near_m - pa[2]) / (pb[2] - pa[2])
-        pa = pa + t * (pb - pa)
-    elif pb[2] < near_m:
-        t = (near_m - pb[2]) / (pa[2] - pb[2])
-        pb = pb + t * (pa - pb)
-    u0 = fx * pa[0] / pa[2] + cx
-    v0 = fx * pa[1] / pa[2] + cy
-    u1 = fx * pb[0] / pb[2] + cx
-    v1 = fx * pb[1] / pb[2] + cy
+    if az < near_m:
+        t = (near_m - az) / (bz - az)
+        ax, ay, az = ax + t * (bx - ax), ay + t * (by - ay), az + t * (bz - az)
+    elif bz < near_m:
+        t = (near_m - bz) / (az - bz)
+        bx, by, bz = bx + t * (ax - bx), by + t * (ay - by), bz + t * (az - bz)
+    u0 = fx * ax / az + cx
+    v0 = fx * ay / az + cy
+    u1 = fx * bx / bz + cx
+    v1 = fx * by / bz + cy
     if max(u0, u1) < -half_w or min(u0, u1) > w + half_w:
         return
     if max(v0, v1) < -half_w or min(v0, v1) > h + half_w:
         return
-    draw_thick_segment(img, u0, v0, u1, v1, half_w, col)
+    _thick_segment(img, u0, v0, u1, v1, half_w, col, us, vs)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -474,13 +495,28 @@ def draw_hdmap_frames(  # type: ignore[no-untyped-def]
             [3, 7],
         ]
     )
+    us = np.empty(4)
+    vs = np.empty(4)
     for t in range(t0, t1):
         r = rot[t]
         c = cen[t]
         img = hd[t]
         for s in range(seg_a.shape[0]):
             _draw_world_segment(
-                img, r, c, fx, cx, cy, near_m, far_m, seg_a[s], seg_b[s], seg_halfw[s], seg_col[s]
+                img,
+                r,
+                c,
+                fx,
+                cx,
+                cy,
+                near_m,
+                far_m,
+                seg_a[s],
+                seg_b[s],
+                seg_halfw[s],
+                seg_col[s],
+                us,
+                vs,
             )
         for g in range(poly_start.shape[0] - 1):
             s0 = poly_start[g]
@@ -502,12 +538,12 @@ def draw_hdmap_frames(  # type: ignore[no-untyped-def]
             zmin = oz[:m].min()
             if zmin > far_m:
                 continue
-            us = np.empty(m)
-            vs = np.empty(m)
+            pu = np.empty(m)
+            pv = np.empty(m)
             for q in range(m):
-                us[q] = fx * ox[q] / oz[q] + cx
-                vs[q] = fx * oy[q] / oz[q] + cy
-            fill_convex_rows(img, us, vs, m, poly_col[g])
+                pu[q] = fx * ox[q] / oz[q] + cx
+                pv[q] = fx * oy[q] / oz[q] + cy
+            fill_convex_rows(img, pu, pv, m, poly_col[g])
         for kk in range(box_order.shape[1]):
             k = box_order[t, kk]
             if k < 0:
@@ -526,4 +562,6 @@ def draw_hdmap_frames(  # type: ignore[no-untyped-def]
                     box_corners[t, k, edges[e, 1]],
                     box_halfw,
                     box_col[t, k],
+                    us,
+                    vs,
                 )

@@ -353,6 +353,10 @@ def shade_frame(  # type: ignore[no-untyped-def]
             sun_u = fx * (r[0, 0] * sx + r[0, 1] * sy + r[0, 2] * sz) / qz + cx
             sun_v = fx * (r[1, 0] * sx + r[1, 1] * sy + r[1, 2] * sz) / qz + cy
     inv_fx = 1.0 / fx
+    # snow ruts: value-noise lattice values of the last cell (neighbouring pixels share cells)
+    vn_ix = -(2**62)
+    vn_iy = -(2**62)
+    vn_a = vn_b = vn_c = vn_d = 0.0
     for i in range(h):
         b = (i + 0.5 - cy) * inv_fx
         dx0 = r[1, 0] * b + r[2, 0]
@@ -389,7 +393,27 @@ def shade_frame(  # type: ignore[no-untyped-def]
                     m += 0.12 * min(1.0, 8.0 / d) * _cell_noise(px * 6.0, py * 6.0, seed)
                 if snow > 0 and paved[code]:
                     # uneven snow on the carriageway (ruts)
-                    m *= 0.88 + 0.24 * _value_noise(px * 0.7, py * 0.7, seed + 1)
+                    # = _value_noise(px * 0.7, py * 0.7, seed + 1), hashing a lattice cell
+                    # once per run of pixels in it
+                    nx_ = px * 0.7
+                    ny_ = py * 0.7
+                    x0 = np.floor(nx_)
+                    y0 = np.floor(ny_)
+                    tx = nx_ - x0
+                    ty = ny_ - y0
+                    ix = int(x0)
+                    iy = int(y0)
+                    if ix != vn_ix or iy != vn_iy:
+                        vn_ix = ix
+                        vn_iy = iy
+                        vn_a = _hash01(ix, iy, seed + 1)
+                        vn_b = _hash01(ix + 1, iy, seed + 1)
+                        vn_c = _hash01(ix, iy + 1, seed + 1)
+                        vn_d = _hash01(ix + 1, iy + 1, seed + 1)
+                    vn = (vn_a * (1 - tx) + vn_b * tx) * (1 - ty) + (
+                        vn_c * (1 - tx) + vn_d * tx
+                    ) * ty
+                    m *= 0.88 + 0.24 * vn
                 cr = glut[code, 0] * m
                 cg = glut[code, 1] * m
                 cb = glut[code, 2] * m
