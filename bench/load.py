@@ -7,7 +7,11 @@ Each client loops until the deadline: with probability ``--submit-fraction`` it 
 small clip job (a few classes x seeds, so content addressing makes repeats cheap), otherwise
 it queries the catalog. Afterwards every accepted job is polled until final (bounded by
 ``--drain-timeout``). Prints one JSON object: p50/p99 of submit and query latency [ms],
-counts of 202 / 503 / other answers, and the final state of every accepted job.
+counts of 202 / 503 / other answers, the final state of every accepted job, and the CPU
+milliseconds spent per request by the service's processes and by this client while the load
+was held (``cpu_ms_per_request``; service figures only for a service started here). CPU per
+request is the figure to compare between runs on a shared machine: wall-clock latency there
+mostly measures the other tenants.
 Loopback only: the URL must point at 127.0.0.1 / localhost.
 """
 
@@ -105,13 +109,34 @@ async def drain(http: httpx.AsyncClient, jobs: list[str], timeout_s: float) -> d
     return dict(out)
 
 
-async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
+def cpu_seconds(service_started_here: bool) -> tuple[float, float]:
+    """(CPU seconds of this process: the load client, plus the Ray driver of a service
+    started here; of its child processes: the local Ray cluster and its Serve replicas
+    when the service was started here, else 0)."""
+    import psutil
+
+    me = psutil.Process()
+    t = me.cpu_times()
+    own = t.user + t.system
+    children = 0.0
+    if service_started_here:
+        for child in me.children(recursive=True):
+            try:
+                ct = child.cpu_times()
+                children += ct.user + ct.system
+            except psutil.Error:
+                continue
+    return own, children
+
+
+async def run(args: argparse.Namespace, url: str, local: bool = False) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=args.clients + 16, max_keepalive_connections=args.clients)
     async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as http:
         submit_ms: list[float] = []
         query_ms: list[float] = []
         codes: Counter[str] = Counter()
         jobs: list[str] = []
+        cpu0 = cpu_seconds(local)
         t0 = time.monotonic()
         deadline = t0 + args.duration
         await asyncio.gather(
@@ -121,6 +146,8 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             )
         )
         held_s = time.monotonic() - t0
+        cpu1 = cpu_seconds(local)
+        n_req = max(len(submit_ms) + len(query_ms), 1)
         t1 = time.monotonic()
         final = await drain(http, jobs, args.drain_timeout)
         return {
@@ -147,6 +174,10 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             "job_final_states": final,
             "lost_jobs": final.get("lost", 0),
             "drain_s": round(time.monotonic() - t1, 2),
+            "cpu_ms_per_request": {
+                "service": round(1e3 * (cpu1[1] - cpu0[1]) / n_req, 2) if local else None,
+                "client": round(1e3 * (cpu1[0] - cpu0[0]) / n_req, 2),
+            },
         }
 
 
@@ -186,7 +217,7 @@ def main() -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"--url={url!r}: the load test only targets loopback addresses")
     try:
-        result = asyncio.run(run(args, url))
+        result = asyncio.run(run(args, url, local=service is not None))
     finally:
         if service is not None:
             service.stop()

@@ -7,20 +7,20 @@ One deployment per resource profile; job state lives in the catalog database::
                 ┌─────────▼──────────┐  FastAPI: /v1, /openapi.json, /metrics, gallery at /
                 │ ApiIngress  0.1CPU │  validation (4xx naming the field), bearer auth on
                 └──┬──────────────┬──┘  writes, 413/415, 503 + Retry-After, file ranges
-      await handle │              │ await handle (what-if, synchronous)
-     ┌─────────────▼─────┐  ┌─────▼──────────────┐
-     │ CatalogService    │  │ SceneWorker 0.25CPU│  scene sampling + K plans x M futures
-     │ 0.1CPU: clips,    │  │ (autoscaled 1..4)  │  closed-loop rollouts (numba), < 1 s
-     │ jobs, coverage,   │  └────────────────────┘
-     │ generation stats  │◄─── record_generation ──┐
-     └─────────┬─────────┘                         │
-               │ SQL (SQLite file / PostgreSQL)     │
-     ┌─────────▼───────────────────────────────┐   │
-     │ catalog DB: clips + jobs (source of     │   │
-     │ truth: queued/running/... , leases)     │   │
-     └─────────▲───────────────────────────────┘   │
+                   │              │ await handle (what-if, synchronous)
+                   │        ┌─────▼──────────────┐
+                   │        │ SceneWorker 0.25CPU│  scene sampling + K plans x M futures
+                   │        │ (autoscaled 1..4)  │  closed-loop rollouts (numba), < 1 s
+                   │        └────────────────────┘
+                   │ own connection pool + thread pool (catalog_access): reads and new
+                   │ jobs without a handle hop; CatalogService keeps the same calls by
+                   │ handle and folds the workers' generation counters for /metrics
+     ┌─────────────▼───────────────────────────┐
+     │ catalog DB: clips + jobs (source of     │   SQL (SQLite file / PostgreSQL)
+     │ truth: queued/running/... , leases)     │
+     └─────────▲───────────────────────────────┘
                │ claim_job / heartbeat / add_job_clips / finish_job (lease-based)
-     ┌─────────┴───────────────────────────────────┴──┐
+     ┌─────────┴──────────────────────────────────────┐
      │ VideoBackendWorker: 0.5 CPU (sketch) or 1 GPU  │  backends loaded once per replica;
      │ claim loop -> @serve.batch generate(ClipRequest)│  ClipPipeline: scene, rollout,
      │ augment jobs; build jobs -> Ray tasks (SPREAD)  │  control maps, backend, quality
@@ -40,5 +40,7 @@ tasks over every node (``serving.ray_build``), from the CLI or from a build job.
 
 Modules: ``app`` (build_app), ``deployments``, ``api`` (routes), ``schemas`` (HTTP models),
 ``jobs`` (claim loop), ``ray_build``, ``local`` (serve_forever, LocalService), ``settings``
-(AppArgs), ``resources`` (catalog/storage by URL), ``uploads``, ``metrics``, ``errors``.
+(AppArgs), ``resources`` (catalog/storage by URL), ``catalog_access`` (the async catalog
+facade of the ingress), ``uploads`` (kept in a Storage), ``neural_augment`` (restyle / insert
+on ``POST /v1/augment``), ``metrics``, ``errors``.
 """

@@ -1,8 +1,10 @@
 """The FastAPI application behind the ingress deployment: routes, limits, auth, errors.
 
 Routes read their collaborators from ``app.state.svc`` (a :class:`Services`; the ingress
-replica builds the app with ``create_app(services)`` at init time): deployment handles for the catalog and the scene worker,
-plus a local ``Storage`` for streaming files. Domain errors are translated here into 4xx
+replica builds the app with ``create_app(services)`` at init time): the replica's own
+``CatalogAccess`` (a connection pool behind a thread pool: catalog reads and job creation
+cost no deployment-handle hop), handles for the scene worker and the catalog deployment
+(generation counters), the clip ``Storage`` for streaming files and the upload ``Storage``. Domain errors are translated here into 4xx
 answers whose message names the request field; nothing malformed becomes a 500.
 """
 
@@ -54,10 +56,12 @@ class Services:
     """What the routes use; built once per ingress replica."""
 
     args: AppArgs
-    catalog: Any  # DeploymentHandle[CatalogService]
+    catalog: Any  # DeploymentHandle[CatalogService]: generation counters
+    db: Any  # serving.catalog_access.CatalogAccess: this replica's own pool (reads, new jobs)
     scene: Any  # DeploymentHandle[SceneWorker]
     storage: Any  # scenario_library.storage.Storage
     metrics: HttpMetrics
+    uploads: Any = None  # scenario_library.storage.Storage of uploaded clips
 
 
 def svc(request: Request) -> Services:
@@ -249,8 +253,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 # ------------------------------------------------------------------------------ helpers
-def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Write endpoints: bearer token when ``WMGEN_API_TOKEN`` is set."""
+async def require_token(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Write endpoints: bearer token when ``WMGEN_API_TOKEN`` is set (async: a sync
+    dependency would cost every write request a thread-pool round trip)."""
     args = svc(request).args
     if not args.auth_enabled:
         return
@@ -305,6 +312,8 @@ def clip_out(record: Any) -> S.ClipOut:
 
 
 def job_out(job: Any) -> S.JobOut:
+    from serving.jobs import lease_state
+
     result: dict[str, Any] = {}
     if job.kind.startswith("build") and job.message:
         try:
@@ -323,7 +332,16 @@ def job_out(job: Any) -> S.JobOut:
         created_at=job.created_at,
         updated_at=job.updated_at,
         result=result,
+        lease_expires_at=getattr(job, "lease_expires_at", None),
+        stale=lease_state(job) == "expired",
     )
+
+
+def _json(model: Any, status_code: int = 200) -> Response:
+    """A pydantic model as a JSON response, serialised once (the hot read routes return
+    this rather than the model, which FastAPI would validate again against the
+    ``response_model`` before serialising it)."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 def class_out(c: Any) -> S.ClassOut:
@@ -377,7 +395,7 @@ def _check_backend(args: AppArgs, backend: str) -> None:
 async def _create_job(
     s: Services, kind: str, payload: dict[str, Any], key: str | None
 ) -> tuple[Any, bool]:
-    outcome, job, created = await s.catalog.create_job.remote(kind, payload, key)
+    outcome, job, created = await s.db.create_job(kind, payload, key)
     if outcome == "overloaded":
         raise OverloadedError(
             f"job queue is full ({s.args.max_queued_jobs} queued); retry later",
@@ -426,7 +444,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     @app.get("/healthz", response_model=S.HealthOut, tags=["ops"])
     async def healthz(request: Request) -> S.HealthOut:
         s = svc(request)
-        counts = await s.catalog.job_counts.remote()
+        counts = await s.db.job_counts()
         url = s.args.resolved_catalog_url
         return S.HealthOut(
             status="ok",
@@ -440,8 +458,8 @@ def create_app(services: Services | None = None) -> FastAPI:
     async def metrics(request: Request) -> Response:
         s = svc(request)
         counts, per_backend, gen = await asyncio.gather(
-            s.catalog.job_counts.remote(),
-            s.catalog.clips_per_backend.remote(),
+            s.db.job_counts(),
+            s.db.clips_per_backend(),
             s.catalog.generation_stats.remote(),
         )
         return Response(
@@ -476,7 +494,7 @@ def create_app(services: Services | None = None) -> FastAPI:
             c = _taxonomy().get(class_id)
         except (UnknownClassError, KeyError, IndexError):
             raise NotFoundError(f"class_id={class_id}: no such class", field="class_id") from None
-        stats = await svc(request).catalog.stats.remote()
+        stats = await svc(request).db.stats()
         out = class_out(c)
         return out.model_copy(update={"n_clips": int(stats.clips_per_class.get(c.class_id, 0))})
 
@@ -532,7 +550,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         with_total: bool = True,
-    ) -> S.ClipPageOut:
+    ) -> Response:
         from scenario_library.catalog import ClipQuery, parse_where
 
         q = ClipQuery(
@@ -544,14 +562,18 @@ def create_app(services: Services | None = None) -> FastAPI:
             offset=offset,
             with_total=with_total,
         )
-        page = await svc(request).catalog.query_clips.remote(q)
-        return S.ClipPageOut(
-            items=[clip_out(r) for r in page.items], total=page.total, next_offset=page.next_offset
+        page = await svc(request).db.query_clips(q)
+        return _json(
+            S.ClipPageOut(
+                items=[clip_out(r) for r in page.items],
+                total=page.total,
+                next_offset=page.next_offset,
+            )
         )
 
     async def _record(request: Request, clip_id: str) -> Any:
         check_id(clip_id, "clip_id", "clip")
-        rec = await svc(request).catalog.get_clip.remote(clip_id)
+        rec = await svc(request).db.get_clip(clip_id)
         if rec is None:
             raise NotFoundError(f"clip_id={clip_id!r}: no such clip", field="clip_id")
         return rec
@@ -575,8 +597,8 @@ def create_app(services: Services | None = None) -> FastAPI:
         )
 
     @app.get("/v1/clips/{clip_id}", response_model=S.ClipOut, tags=["clips"])
-    async def get_clip(request: Request, clip_id: ClipId) -> S.ClipOut:
-        return clip_out(await _record(request, clip_id))
+    async def get_clip(request: Request, clip_id: ClipId) -> Response:
+        return _json(clip_out(await _record(request, clip_id)))
 
     @app.get(
         "/v1/clips/{clip_id}/video",
@@ -605,17 +627,17 @@ def create_app(services: Services | None = None) -> FastAPI:
 
     # --------------------------------------------------------------------------- jobs
     @app.get("/v1/jobs/{job_id}", response_model=S.JobOut, tags=["jobs"])
-    async def get_job(request: Request, job_id: JobId) -> S.JobOut:
+    async def get_job(request: Request, job_id: JobId) -> Response:
         check_id(job_id, "job_id", "job")
-        job = await svc(request).catalog.get_job.remote(job_id)
+        job = await svc(request).db.get_job(job_id)
         if job is None:
             raise NotFoundError(f"job_id={job_id!r}: no such job", field="job_id")
-        return job_out(job)
+        return _json(job_out(job))
 
     @app.delete("/v1/jobs/{job_id}", response_model=S.JobOut, tags=["jobs"], dependencies=write)
     async def cancel_job(request: Request, job_id: JobId) -> S.JobOut:
         check_id(job_id, "job_id", "job")
-        job = await svc(request).catalog.cancel_job.remote(job_id)
+        job = await svc(request).db.cancel_job(job_id)
         if job is None:
             raise NotFoundError(f"job_id={job_id!r}: no such job", field="job_id")
         return job_out(job)
@@ -645,8 +667,13 @@ def create_app(services: Services | None = None) -> FastAPI:
     async def augment(
         request: Request,
         effects: Annotated[
-            str, Form(min_length=1, max_length=500, description="comma list, e.g. rain,fog,night")
-        ],
+            str,
+            Form(
+                max_length=500,
+                description="classical effects, comma list, e.g. rain,fog,night (may be empty "
+                "when a neural effect is chosen)",
+            ),
+        ] = "",
         seed: Annotated[int, Form(ge=0, lt=2**31)] = 0,
         clip_id: Annotated[str | None, Form(description="augment a catalogued clip")] = None,
         file: Annotated[
@@ -655,20 +682,60 @@ def create_app(services: Services | None = None) -> FastAPI:
         labels: Annotated[
             UploadFile | None, File(description="OpenLABEL JSON of the upload")
         ] = None,
+        restyle_weather: Annotated[
+            str | None,
+            Form(max_length=32, description="neural restyle to this weather (clear/rain/fog/snow)"),
+        ] = None,
+        restyle_lighting: Annotated[
+            str | None,
+            Form(max_length=32, description="neural restyle to this light (day/dusk/night/...)"),
+        ] = None,
+        strength: Annotated[
+            float, Form(gt=0.0, le=1.0, description="restyle strength: 0 keeps, 1 replaces")
+        ] = 0.5,
+        prompt: Annotated[str, Form(max_length=500, description="extra neural prompt")] = "",
+        insert_class_id: Annotated[
+            int | None,
+            Form(ge=0, lt=1_000_000, description="neural: insert this class's hazard actor"),
+        ] = None,
+        insert_seed: Annotated[int, Form(ge=0, lt=2**31)] = 0,
+        insert_offset_x_px: Annotated[int, Form(ge=-4096, le=4096)] = 0,
+        insert_offset_y_px: Annotated[int, Form(ge=-4096, le=4096)] = 0,
         idempotency_key: IdemKey = None,
     ) -> JSONResponse:
         from generator.augment import EFFECTS
-        from serving.uploads import probe_video, save_upload
+        from serving.neural_augment import NeuralEffects, check_available
+        from serving.uploads import store_upload
 
         s = svc(request)
         names = [e.strip() for e in effects.split(",") if e.strip()]
-        if not names:
-            raise InvalidFieldError("effects", effects, "give at least one effect")
         for e in names:
             if e not in EFFECTS:
                 raise InvalidFieldError(
                     "effects", e, f"unknown effect; choose from {EFFECTS.names()}"
                 )
+        neural = NeuralEffects(
+            restyle_weather=restyle_weather or None,  # type: ignore[arg-type]
+            restyle_lighting=restyle_lighting or None,  # type: ignore[arg-type]
+            strength=strength,
+            prompt=prompt,
+            insert_class_id=insert_class_id,
+            insert_seed=insert_seed,
+            insert_offset_px=(insert_offset_x_px, insert_offset_y_px),
+        )
+        if not names and not neural.any:
+            raise InvalidFieldError(
+                "effects", effects, "give at least one effect (classical or neural)"
+            )
+        if neural.any:
+            check_available(neural, s.args.model_dir, strict=False)  # 422: no model
+        if neural.insert:
+            try:
+                _taxonomy().get(insert_class_id)
+            except Exception:
+                raise InvalidFieldError(
+                    "insert_class_id", insert_class_id, "no such class"
+                ) from None
         has_file = file is not None and not isinstance(file, str)
         if has_file == bool(clip_id):
             raise InvalidFieldError("file", None, "give exactly one of file (an upload) or clip_id")
@@ -679,35 +746,21 @@ def create_app(services: Services | None = None) -> FastAPI:
             "source": None,
             "labels": None,
         }
+        if neural.any:
+            payload["neural"] = neural.model_dump(mode="json")
         if clip_id:
             rec = await _record(request, clip_id)
             payload["clip_id"] = rec.token
         else:
-            root = s.args.resolved_upload_dir
             assert file is not None
-            src = await save_upload(file, root, field="file", max_bytes=s.args.max_upload_bytes)
-            try:
-                await asyncio.to_thread(probe_video, src, "file")
-                if labels is not None and not isinstance(labels, str):
-                    lab = await save_upload(
-                        labels,
-                        root,
-                        field="labels",
-                        max_bytes=s.args.max_body_bytes * 16,
-                        kind="json",
-                    )
-                    try:
-                        json.loads(lab.read_text())
-                    except ValueError as exc:
-                        lab.unlink(missing_ok=True)
-                        raise InvalidFieldError(
-                            "labels", "<upload>", f"invalid JSON ({exc})"
-                        ) from None
-                    payload["labels"] = str(lab)
-            except Exception:
-                src.unlink(missing_ok=True)
-                raise
-            payload["source"] = str(src)
+            lab_file = labels if labels is not None and not isinstance(labels, str) else None
+            payload["source"], payload["labels"] = await store_upload(
+                s.uploads,
+                file,
+                lab_file,
+                max_video_bytes=s.args.max_upload_bytes,
+                max_labels_bytes=s.args.max_body_bytes * 16,
+            )
         job, created = await _create_job(s, "augment", payload, idempotency_key)
         return _accepted(job, created, 1)
 
@@ -757,7 +810,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     @app.get("/v1/library/builds/{build_id}", response_model=S.JobOut, tags=["library"])
     async def get_build(request: Request, build_id: JobId) -> S.JobOut:
         check_id(build_id, "build_id", "build")
-        job = await svc(request).catalog.get_job.remote(build_id)
+        job = await svc(request).db.get_job(build_id)
         if job is None or not job.kind.startswith("build"):
             raise NotFoundError(f"build_id={build_id!r}: no such build", field="build_id")
         return job_out(job)
@@ -765,7 +818,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     # ------------------------------------------------------------------------- catalog
     @app.get("/v1/catalog/stats", tags=["catalog"])
     async def catalog_stats(request: Request) -> dict[str, Any]:
-        st = await svc(request).catalog.stats.remote()
+        st = await svc(request).db.stats()
         return {
             "n_clips": st.n_clips,
             "n_classes": st.n_classes,

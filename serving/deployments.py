@@ -17,105 +17,57 @@ from typing import Any
 from ray import serve
 
 from serving.api import Services, create_app
-from serving.errors import ConflictError
 from serving.metrics import GenerationStats, HttpMetrics
 from serving.settings import AppArgs
 
 log = logging.getLogger("wmgen.serving")
 
 
-def _same_payload(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    import json
-
-    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
-
-
 # ----------------------------------------------------------------------------- catalog
 @serve.deployment(name="CatalogService")
 class CatalogService:
-    """Catalog profile: database reads/writes for the API (clips, jobs, coverage).
+    """Catalog profile: database reads/writes by handle (clips, jobs, coverage), and the
+    generation counters reported by the video workers for ``/metrics``.
 
-    Also folds the generation counters reported by the video workers for ``/metrics``.
+    The HTTP ingress reads and creates jobs through its own ``CatalogAccess`` (no handle hop
+    per request); this deployment keeps the same calls for other callers by handle.
     """
 
     def __init__(self, args: AppArgs) -> None:
+        from serving.catalog_access import CatalogAccess
         from serving.resources import open_catalog
 
         self.args = args
         self.catalog = open_catalog(args.resolved_catalog_url)
+        self.db = CatalogAccess(self.catalog, max_queued_jobs=args.max_queued_jobs)
         self.generation = GenerationStats()
 
-    async def _call(self, fn: Any, *a: Any) -> Any:
-        return await asyncio.to_thread(fn, *a)
-
     async def query_clips(self, query: Any) -> Any:
-        return await self._call(self.catalog.query_clips, query)
+        return await self.db.query_clips(query)
 
     async def get_clip(self, token: str) -> Any:
-        from scenario_library.errors import CatalogNotFoundError
-
-        try:
-            return await self._call(self.catalog.get_clip, token)
-        except CatalogNotFoundError:
-            return None
+        return await self.db.get_clip(token)
 
     async def stats(self) -> Any:
-        return await self._call(self.catalog.stats)
+        return await self.db.stats()
 
     async def clips_per_backend(self) -> dict[str, int]:
-        st = await self._call(self.catalog.stats)
-        return dict(st.clips_per_backend)
+        return await self.db.clips_per_backend()
 
     async def job_counts(self) -> dict[str, int]:
-        counts = await self._call(self.catalog.job_counts)
-        return {str(getattr(k, "value", k)): int(v) for k, v in counts.items()}
+        return await self.db.job_counts()
 
     async def create_job(
         self, kind: str, payload: dict[str, Any], key: str | None
     ) -> tuple[str, Any, bool]:
         """("ok" | "conflict" | "overloaded", job or None, created)."""
-        if key is not None:  # a replay is answered even when the queue is full
-            existing = await self._find_key(key)
-            if existing is not None:
-                if existing.kind != kind or not _same_payload(existing.payload, payload):
-                    return "conflict", existing, False
-                return "ok", existing, False
-        counts = await self.job_counts()
-        if counts.get("queued", 0) >= self.args.max_queued_jobs:
-            return "overloaded", None, False
-        job, created = await self._call(self.catalog.create_job, kind, payload, key)
-        if not created and (job.kind != kind or not _same_payload(job.payload, payload)):
-            return "conflict", job, False
-        return "ok", job, created
-
-    async def _find_key(self, key: str) -> Any:
-        find = getattr(self.catalog, "get_job_by_key", None)
-        if find is None:
-            return None
-        from scenario_library.errors import CatalogNotFoundError
-
-        try:
-            return await self._call(find, key)
-        except CatalogNotFoundError:
-            return None
+        return await self.db.create_job(kind, payload, key)
 
     async def get_job(self, token: str) -> Any:
-        from scenario_library.errors import CatalogNotFoundError
-
-        try:
-            return await self._call(self.catalog.get_job, token)
-        except CatalogNotFoundError:
-            return None
+        return await self.db.get_job(token)
 
     async def cancel_job(self, token: str) -> Any:
-        from scenario_library.errors import CatalogConflictError, CatalogNotFoundError
-
-        try:
-            return await self._call(self.catalog.cancel_job, token)
-        except CatalogNotFoundError:
-            return None
-        except CatalogConflictError as exc:
-            raise ConflictError(f"job_id={token!r}: {exc}", field="job_id") from None
+        return await self.db.cancel_job(token)
 
     async def record_generation(self, backend: str, seconds: float) -> None:
         self.generation.observe(backend, seconds)
@@ -226,6 +178,7 @@ class VideoBackendWorker:
             catalog_url=args.resolved_catalog_url,
             storage_url=args.resolved_storage,
             on_generated=self._report,
+            uploads=open_storage(args.resolved_upload_store),
         )
         self._loop_task: asyncio.Task[None] | None = None
         self._start_loop()
@@ -322,12 +275,19 @@ class ApiIngress:
         from serving.resources import open_storage
 
         self.video = video  # bound so the workers are part of the app graph
+        from serving.catalog_access import CatalogAccess
+        from serving.resources import open_catalog
+
         self.services = Services(
             args=args,
             catalog=catalog,
+            db=CatalogAccess(
+                open_catalog(args.resolved_catalog_url), max_queued_jobs=args.max_queued_jobs
+            ),
             scene=scene,
             storage=open_storage(args.resolved_storage),
             metrics=HttpMetrics(),
+            uploads=open_storage(args.resolved_upload_store),
         )
 
     def __serve_build_asgi_app__(self) -> Any:

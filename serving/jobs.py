@@ -9,8 +9,8 @@ a clip is published exactly once.
 Job kinds and payloads::
 
     clips    {"requests": [ClipRequest json, ...]}
-    augment  {"source": path | None, "labels": path | None, "clip_id": token | None,
-              "effects": [...], "seed": int}
+    augment  {"source": upload uri | None, "labels": upload uri | None, "clip_id": token | None,
+              "effects": [...], "seed": int, "neural": NeuralEffects json (optional)}
     build    {"classes": [...], "variants": n, "options": BuildOptions fields}
 """
 
@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,24 @@ WORKER_KINDS = [KIND_CLIPS, KIND_AUGMENT, KIND_BUILD]
 
 #: (ClipRequest, is_cancelled) -> ClipResult; raises JobCancelled when is_cancelled() is True
 GenerateFn = Callable[[Any, Callable[[], bool]], Awaitable[Any]]
+
+
+def aware_utc(t: datetime | None) -> datetime | None:
+    """``t`` as timezone-aware UTC (SQLite hands back naive UTC datetimes)."""
+    if t is None or t.tzinfo is not None:
+        return t
+    return t.replace(tzinfo=UTC)
+
+
+def lease_state(job: Any, now: datetime | None = None) -> str | None:
+    """``"held"`` (running, lease live), ``"expired"`` (running, its worker stopped
+    heartbeating: re-claimable) or None (not running)."""
+    if str(getattr(job.state, "value", job.state)) != "running":
+        return None
+    expires = aware_utc(job.lease_expires_at)
+    if expires is None:
+        return "expired"
+    return "held" if expires >= (now or datetime.now(UTC)) else "expired"
 
 
 class JobCancelled(Exception):
@@ -60,6 +79,7 @@ class JobRunner:
         catalog_url: str,
         storage_url: str,
         on_generated: Callable[[str, float], Awaitable[None]] | None = None,
+        uploads: Any = None,
     ) -> None:
         self.catalog = catalog
         self.storage = storage
@@ -73,6 +93,7 @@ class JobRunner:
         self.catalog_url = catalog_url
         self.storage_url = storage_url
         self.on_generated = on_generated
+        self.uploads = uploads  # Storage of uploaded clips (payload URIs), any node reads it
         self._stop = asyncio.Event()
         self.jobs_done = 0
 
@@ -157,12 +178,6 @@ class JobRunner:
         except Exception as exc:
             log.info("heartbeat of %s failed: %s", state.token, exc)
 
-    async def _check_cancelled(self, state: _JobState) -> None:
-        job = await asyncio.to_thread(self.catalog.get_job, state.token)
-        if state.cancelled or job.state == "cancelled":
-            state.cancelled = True
-            raise JobCancelled(state.token)
-
     # ------------------------------------------------------------------------ job kinds
     async def _run_clips(self, job: Any, state: _JobState) -> None:
         from generator.pipeline import ClipRequest
@@ -192,18 +207,20 @@ class JobRunner:
             done += 1
             state.progress = done / n
             state.message = f"{done}/{n} clips"
-            await self._beat(state)
+            if done < n:  # progress now; after the last clip finish_job follows at once
+                await self._beat(state)
 
         # all clips of the job are submitted together so that the worker's @serve.batch can
         # group same-shape requests; each one still reports as it finishes
         await asyncio.gather(*(one(r) for r in reqs))
-        await self._check_cancelled(state)
+        if state.cancelled:  # seen by a heartbeat or an item (finish_job never overrides
+            raise JobCancelled(job.token)  # a cancelled row either)
         if errors:
             raise JobError(f"{len(errors)} of {n} clips failed: " + "; ".join(errors[:5]))
 
     async def _run_augment(self, job: Any, state: _JobState) -> None:
         p = job.payload
-        labels = Path(p["labels"]) if p.get("labels") else None
+        labels = await self._upload_path(p.get("labels"))
         if p.get("clip_id"):
             record = await asyncio.to_thread(self.catalog.get_clip, p["clip_id"])
             files = {f.kind: f.uri for f in record.files}
@@ -211,26 +228,51 @@ class JobRunner:
             if labels is None and "labels" in files:
                 labels = await asyncio.to_thread(self.storage.local_path, files["labels"])
         else:
-            source = Path(p["source"])
+            source = await self._upload_path(p["source"])
         state.message = "augmenting"
 
         def progress(frac: float, msg: str) -> None:
             state.progress, state.message = float(frac), msg
 
         t0 = time.perf_counter()
-        result = await asyncio.to_thread(
-            self.pipeline.augment,
-            Path(source),
-            list(p["effects"]),
-            int(p.get("seed", 0)),
-            labels,
-            p.get("clip_id"),
-            progress,
-        )
+        if p.get("neural"):
+            from serving.neural_augment import NeuralEffects, augment_neural
+
+            result = await asyncio.to_thread(
+                augment_neural,
+                self.pipeline,
+                Path(source),
+                list(p["effects"]),
+                int(p.get("seed", 0)),
+                labels,
+                p.get("clip_id"),
+                NeuralEffects.model_validate(p["neural"]),
+                self.pipeline.backends.model_dir,
+                progress,
+            )
+        else:
+            result = await asyncio.to_thread(
+                self.pipeline.augment,
+                Path(source),
+                list(p["effects"]),
+                int(p.get("seed", 0)),
+                labels,
+                p.get("clip_id"),
+                progress,
+            )
         if result.created and self.on_generated is not None:
-            await self.on_generated("augment-classical", time.perf_counter() - t0)
+            await self.on_generated(result.record.backend, time.perf_counter() - t0)
         await asyncio.to_thread(self.catalog.add_job_clips, job.token, [result.token])
         state.progress = 1.0
+
+    async def _upload_path(self, ref: str | None) -> Path | None:
+        """A local file for an uploaded part: a storage URI (downloaded on remote storage)
+        or, for jobs queued before uploads moved to storage, a plain path."""
+        if not ref:
+            return None
+        if "://" in ref and self.uploads is not None:
+            return Path(await asyncio.to_thread(self.uploads.local_path, ref))
+        return Path(ref)
 
     async def _run_build(self, job: Any, state: _JobState) -> None:
         from generator.build import BuildOptions

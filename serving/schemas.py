@@ -160,6 +160,14 @@ class JobOut(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     result: dict[str, Any] = Field(default_factory=dict)
+    lease_expires_at: datetime | None = Field(
+        default=None, description="running jobs: when the holder's lease runs out"
+    )
+    stale: bool = Field(
+        default=False,
+        description="running, but its worker stopped heartbeating (lease expired): the job "
+        "is re-claimable; a service worker retries it, a CLI build resumes when run again",
+    )
 
 
 class FileOut(BaseModel):

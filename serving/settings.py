@@ -40,7 +40,8 @@ class AppArgs(BaseModel):
     )
     #: bearer token for write endpoints; None -> $WMGEN_API_TOKEN; "" disables auth
     api_token: str | None = Field(default_factory=lambda: os.environ.get("WMGEN_API_TOKEN"))
-    #: where uploaded clips are written (must be shared by all nodes on a cluster)
+    #: where uploaded clips are stored: a local path or s3://bucket/prefix, read by every node
+    #: through ``scenario_library.storage.Storage``; None -> <storage>/uploads
     upload_dir: str | None = None
 
     # --- limits -------------------------------------------------------------------------
@@ -86,7 +87,9 @@ class AppArgs(BaseModel):
     @field_validator("data_dir", "upload_dir")
     @classmethod
     def _absolute(cls, v: str | None) -> str | None:
-        return None if v is None else str(Path(v).expanduser().resolve())
+        if v is None or "://" in v:  # URLs (s3://...) are kept as they are
+            return v
+        return str(Path(v).expanduser().resolve())
 
     # --- derived ------------------------------------------------------------------------
     @property
@@ -100,8 +103,9 @@ class AppArgs(BaseModel):
         return self.storage or str(Path(self.data_dir) / "storage")
 
     @property
-    def resolved_upload_dir(self) -> Path:
-        return Path(self.upload_dir) if self.upload_dir else Path(self.data_dir) / "uploads"
+    def resolved_upload_store(self) -> str:
+        """Root of the upload ``Storage``: ``upload_dir`` or ``<storage>/uploads``."""
+        return self.upload_dir or f"{self.resolved_storage.rstrip('/')}/uploads"
 
     @property
     def auth_enabled(self) -> bool:

@@ -1,15 +1,24 @@
-"""Uploaded clips: size-limited streaming to disk, container sniffing, decode probe.
+"""Uploaded clips: size-limited streaming, container sniffing, decode probe, shared storage.
 
-Upload names never reach the file system: every upload is stored as
-``<upload_root>/<random hex>.<ext>`` where ``ext`` comes from the sniffed container type, so
-no client-chosen name can escape the upload root.
+Uploads are kept in a ``scenario_library.storage.Storage`` (a local folder or
+``s3://bucket/prefix`` through fsspec), so the worker that runs an augment job reads the
+upload on whatever node it runs (``Storage.local_path(uri)``). :func:`store_upload` streams
+the request's parts into a staging folder of that storage, checks them, and publishes them
+under the upload's content address as ``source.<ext>`` (+ ``labels.json``).
+
+Upload names never reach the file system: parts are written under random hex names and then
+renamed to fixed names, ``ext`` coming from the sniffed container type, so no client-chosen
+name can escape the upload root.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from serving.errors import InvalidFieldError, PayloadTooLargeError, UnsupportedMediaError
 
@@ -87,3 +96,51 @@ def probe_video(path: Path, field: str) -> tuple[int, int]:
     except Exception as exc:  # PyAV raises many error types for broken input
         raise InvalidFieldError(field, path.name, f"not a decodable video ({exc})") from None
     raise InvalidFieldError(field, path.name, "the video has no frames")
+
+
+def _upload_token(paths: list[Path]) -> str:
+    """Content address of an upload (32 hex) over its parts' bytes."""
+    from scenario_library.storage import sha256_file
+
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(f"{p.name}:{sha256_file(p)[0]};".encode())
+    return h.hexdigest()[:32]
+
+
+def _check_json(path: Path, field: str) -> None:
+    try:
+        json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidFieldError(field, "<upload>", f"invalid JSON ({exc})") from None
+
+
+async def store_upload(
+    storage: Any,
+    video: AsyncReadable,
+    labels: AsyncReadable | None,
+    *,
+    max_video_bytes: int,
+    max_labels_bytes: int,
+) -> tuple[str, str | None]:
+    """Check an uploaded video (+ optional OpenLABEL JSON) and store it in ``storage``.
+
+    Returns the ``(video uri, labels uri | None)`` any node opens with
+    ``storage.local_path(uri)``. 413 past the limits, 415 for bytes that are not a video
+    container / JSON, 422 for a container that does not decode or JSON that does not parse.
+    Nothing is kept of a rejected upload."""
+    with storage.staging() as stage:
+        stage = Path(stage)
+        src = await save_upload(video, stage, field="file", max_bytes=max_video_bytes)
+        await asyncio.to_thread(probe_video, src, "file")
+        parts = [src.rename(stage / f"source{src.suffix}")]
+        if labels is not None:
+            lab = await save_upload(
+                labels, stage, field="labels", max_bytes=max_labels_bytes, kind="json"
+            )
+            await asyncio.to_thread(_check_json, lab, "labels")
+            parts.append(lab.rename(stage / "labels.json"))
+        token = await asyncio.to_thread(_upload_token, parts)
+        refs = await asyncio.to_thread(storage.publish, token, stage)
+    uris = {r.kind: r.uri for r in refs}
+    return uris["source"], uris.get("labels")

@@ -190,10 +190,11 @@ def test_augment_upload_and_catalogued(client: httpx.Client, tiny_clip: dict, se
     assert job["state"] == "succeeded", job
     out = client.get(f"/v1/clips/{job['clip_ids'][0]}").json()
     assert "augmented" in out["tags"] and out["n_frames"] == 10
-    # the upload landed under the upload root with a generated name
-    root = Path(service.args.resolved_upload_dir)
-    names = [p.name for p in root.iterdir()]
-    assert names and all(len(n.split(".")[0]) == 32 for n in names)
+    # the upload is in the upload storage under its content address, with fixed names
+    root = Path(service.args.resolved_upload_store)
+    stored = [p for p in root.glob("clips/*/*/*") if not p.name.startswith("_")]
+    assert {p.name for p in stored} >= {"source.mp4", "labels.json"}
+    assert all(len(p.parent.name) == 32 and p.is_relative_to(root) for p in stored)
     assert not Path("/tmp/evil name.mp4").exists()
 
     bare = client.post(

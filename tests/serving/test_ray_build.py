@@ -37,7 +37,8 @@ def progress(done, total):
 s = build_library_on_ray(cfg["classes"], cfg["variants"], address=cfg["address"],
                          catalog_url=cfg["catalog_url"], storage=cfg["storage"],
                          progress=progress, options=BuildOptions(**cfg["opts"]),
-                         chunk_size=cfg["chunk"], task_cpus=1.0)
+                         chunk_size=cfg["chunk"], task_cpus=1.0,
+                         lease_s=cfg.get("lease_s", 30.0))
 import ray
 alive = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
 print(json.dumps({"summary": {**s.to_dict(), "node_ids": s.node_ids, "tokens": s.tokens,
@@ -149,6 +150,7 @@ def _run_driver(
     classes: list[int],
     variants: int,
     kill_after_progress: int | None = None,
+    lease_s: float = 30.0,
 ) -> dict[str, Any] | None:
     cfg = {
         "classes": classes,
@@ -158,6 +160,7 @@ def _run_driver(
         "storage": cluster["storage"],
         "opts": TINY_OPTS,
         "chunk": 1,
+        "lease_s": lease_s,
     }
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, json.dumps(cfg)],
@@ -214,16 +217,35 @@ def test_build_spreads_over_two_nodes(cluster: dict[str, Any]) -> None:
 
 
 def test_build_resumes_after_kill_without_duplicates(cluster: dict[str, Any]) -> None:
-    classes, variants = [6, 7, 10], 2
-    killed = _run_driver(cluster, classes, variants, kill_after_progress=1)
+    from datetime import UTC, datetime, timedelta
+
+    from generator.build import BuildOptions
+    from serving.api import job_out
+    from serving.jobs import lease_state
+    from serving.ray_build import find_build_job
+
+    classes, variants, lease_s = [6, 7, 10], 2, 2.0
+    killed = _run_driver(cluster, classes, variants, kill_after_progress=1, lease_s=lease_s)
     assert killed is None
     cat, query = _catalog(cluster)
     partial = {r.token for r in cat.query_clips(query(limit=500)).items if r.class_id in classes}
     assert len(partial) < len(classes) * variants, "the kill happened before the end"
-    summary = _run_driver(cluster, classes, variants)
+    # the killed driver's row: still "running", re-claimable once its lease has run out
+    dead = find_build_job(cat, classes, variants, BuildOptions(**TINY_OPTS))
+    assert dead is not None and dead.state.value == "running" and dead.attempts == 1
+    later = dead.lease_expires_at.replace(tzinfo=UTC) + timedelta(seconds=0.1)
+    assert lease_state(dead, later) == "expired"
+    assert lease_state(dead, later - timedelta(seconds=lease_s + 0.2)) == "held"
+    # the same build again: same row, re-claimed after the lease, finished succeeded
+    summary = _run_driver(cluster, classes, variants, lease_s=lease_s)
     assert summary is not None and summary["failed"] == 0
     assert summary["requested"] == 6
     assert summary["skipped_existing"] >= len(partial)
+    assert summary["job_id"] == dead.token
     rows = [r for r in cat.query_clips(query(limit=500)).items if r.class_id in classes]
     assert len(rows) == 6 == len({r.token for r in rows}), "complete, no duplicates"
     assert {(r.class_id, r.seed) for r in rows} == {(c, s) for c in classes for s in range(2)}
+    job = cat.get_job(dead.token)
+    assert job.state.value == "succeeded" and job.attempts == 2 and job.progress == 1.0
+    assert sorted(job.clip_tokens) == sorted(r.token for r in rows)
+    assert not job_out(job).stale and lease_state(job, datetime.now(UTC)) is None
