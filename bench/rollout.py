@@ -67,6 +67,9 @@ def _config(scene: Scene, n_worlds: int, runs: int, label: str) -> dict[str, Any
 
 _HELPERS = (
     "_idm",
+    "_find_leader",
+    "_leader_row",
+    "_pick_leader",
     "_smoothstep",
     "_boxes_overlap",
     "_lateral_road",

@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
-from generator.world.geometry import world_to_road0
 from scenario_library.scene import (
     AgentRole,
     HazardFamily,
@@ -74,21 +74,23 @@ def corner_case_occurred(
     ego = scene.agents[0]
     lo, hi = sorted(lane_bounds_t(layout, ego.start.road_id, ego.start.lane_id))
     ego_sign = 1.0 if ego.start.lane_id < 0 else -1.0
-    s_e, _ = world_to_road0(layout, xs[:, 0, :], ys[:, 0, :])
+    radius = layout.curve_radius_m
+    r = 0.0 if radius is None or abs(radius) > 1e7 else float(radius)  # as world_to_road0
+    r_head = 0.0 if radius is None else float(radius)
+    s_e = np.empty(xs.shape[::2])
+    t_ = np.empty_like(s_e)
+    ext = np.empty_like(s_e)
+    _road0_frame(xs, ys, yaws, 0, r, r_head, 0.0, 0.0, s_e, t_, ext)
 
     def frenet(i: int) -> tuple[np.ndarray, ...]:
-        s, t = world_to_road0(layout, xs[:, i, :], ys[:, i, :])
-        r = layout.curve_radius_m
-        road_h = 0.0 if r is None else s / r
-        rel = yaws[:, i, :].astype(np.float64) - road_h
         a = scene.agents[i]
-        ext = 0.5 * (a.length_m * np.abs(np.sin(rel)) + a.width_m * np.abs(np.cos(rel)))
-        overlap = np.minimum(t + ext, hi) - np.maximum(t - ext, lo)
-        in_lane = overlap >= min(OVERLAP_M, ext.min() if ext.size else OVERLAP_M)
-        centred = (t > lo) & (t < hi)
-        ds = (s - s_e) * ego_sign
-        ahead = (ds > -0.5 * ego.length_m) & (ds < AHEAD_M)  # in front of the ego's rear
-        return in_lane, centred, ahead
+        s = np.empty_like(s_e)
+        t = np.empty_like(s_e)
+        ext = np.empty_like(s_e)
+        _road0_frame(xs, ys, yaws, i, r, r_head, a.length_m, a.width_m, s, t, ext)
+        flags = np.empty((3, *s_e.shape), np.bool_)  # in_lane, centred, ahead
+        _lane_flags(s, t, ext, s_e, lo, hi, ego_sign, ego.length_m, flags)
+        return flags[0], flags[1], flags[2]
 
     fam = scene.scenario.family
     p = hazards[0]
@@ -130,3 +132,52 @@ def corner_case_occurred(
             occ &= state != 0  # 0 green, 1 yellow, 2 red: not green when it entered
         return occ
     return (in_lane & ahead).any(axis=1)
+
+
+@njit(cache=True)
+def _road0_frame(xs, ys, yaws, i, r, r_head, length, width, s_out, t_out, ext_out):
+    """Road-0 coordinates of agent ``i`` for every world and step (``geometry.world_to_road0``,
+    exact for straight (``r`` = 0) and arc roads) and its half extent across the road
+    [m]: ``0.5 (length |sin(rel)| + width |cos(rel)|)``, rel = yaw - s / ``r_head`` (the road
+    heading; ``r_head`` = 0: straight)."""
+    n_w, _, n_t = xs.shape
+    for w in range(n_w):  # serial: ~1 ms, a parallel launch costs more on a busy machine
+        for k in range(n_t):
+            x = np.float64(xs[w, i, k])
+            y = np.float64(ys[w, i, k])
+            if r == 0.0:
+                s = x
+                t = y
+            else:
+                th = np.arctan2(x / r, (r - y) / r)
+                d = np.hypot(x, y - r)
+                s = r * th
+                t = r - (1.0 if r > 0.0 else -1.0) * d
+            road_h = 0.0 if r_head == 0.0 else s / r_head
+            rel = np.float64(yaws[w, i, k]) - road_h
+            s_out[w, k] = s
+            t_out[w, k] = t
+            if length > 0.0 or width > 0.0:  # (the ego's call wants s only)
+                ext_out[w, k] = 0.5 * (length * abs(np.sin(rel)) + width * abs(np.cos(rel)))
+            else:
+                ext_out[w, k] = 0.0
+
+
+@njit(cache=True)
+def _lane_flags(s, t, ext, s_e, lo, hi, ego_sign, ego_length, flags):
+    """``flags[0]`` in the ego lane (box overlaps the band [lo, hi] by ``OVERLAP_M``, or by
+    its smallest extent when that is less), ``flags[1]`` centred in it, ``flags[2]`` ahead of
+    the ego's rear and less than ``AHEAD_M`` in front of its centre; per [W, T]."""
+    n_w, n_t = s.shape
+    thr = OVERLAP_M
+    for w in range(n_w):
+        for k in range(n_t):
+            thr = min(thr, ext[w, k])
+    for w in range(n_w):
+        for k in range(n_t):
+            tk = t[w, k]
+            overlap = min(tk + ext[w, k], hi) - max(tk - ext[w, k], lo)
+            flags[0, w, k] = overlap >= thr
+            flags[1, w, k] = (tk > lo) and (tk < hi)
+            ds = (s[w, k] - s_e[w, k]) * ego_sign
+            flags[2, w, k] = (ds > -0.5 * ego_length) and (ds < AHEAD_M)

@@ -23,6 +23,9 @@ Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
   bent by the path curvature; red lights, hold points and path ends are virtual stopped
   leaders), a first-order lag (reaction) on the IDM command; hazard actors track their script
   speed (P-control) and brake for non-ego leaders only. ``|a| <= mu g`` always, speed >= 0.
+* Leader search (:func:`_find_leader`): per agent one branch-free row over all agents in its
+  path frame (LLVM vectorises it), then the first smallest gap; same choice as the plain
+  all-pairs scan (``tests/world/test_leader.py``). MOBIL reuses that row.
 * MOBIL lane changes for background (politeness 0, min gain 0.2 m/s², imposed braking <= 2 m/s²)
   evaluated once per second per agent.
 """
@@ -51,6 +54,7 @@ MOBIL_GAIN = 0.2
 MOBIL_BSAFE = 2.0
 MOBIL_LC_S = 3.0
 CORRIDOR_MARGIN_M = 0.3
+NO_GAP = 4.0 * BIG  # "not a leader" in a leader row
 OFFROAD_TOL_M = 0.3
 
 
@@ -86,6 +90,122 @@ def _smoothstep(u: float) -> float:
     if u >= 1.0:
         return 1.0
     return u * u * (3.0 - 2.0 * u)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _leader_row(
+    x, y, c, s, radius, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
+):
+    """Leader candidates of one agent, all j at once (branch-free: LLVM vectorises it).
+
+    Frame: the agent's path point (xi, yi), tangent (ci, si), curvature 2 ``hk``; corridor
+    half-width ``hwi`` + j's extent across it, around the path or ``shift`` beside it.
+    ``rdx[j]`` longitudinal and ``rdy[j]`` lateral coordinate of j (bent by the curvature),
+    ``rgap[j]`` j's bumper-to-bumper gap when j is ahead and inside the corridor, else
+    ``NO_GAP``. The caller excludes itself; :func:`_pick_leader` applies the crossing rule."""
+    for j in range(n_ag):
+        dxw = x[j] - xi
+        dyw = y[j] - yi
+        dx = dxw * ci + dyw * si
+        dy = -dxw * si + dyw * ci - hk * dx * dx
+        acd = abs(ci * c[j] + si * s[j])
+        asd = abs(ci * s[j] - si * c[j])
+        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
+        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
+        inside = (abs(dy) <= half) | (abs(dy - shift) <= half)
+        rdx[j] = dx
+        rdy[j] = dy
+        rgap[j] = gap if (dx > 0.0) & inside else NO_GAP
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, exact_skip):
+    """The leader of a filled :func:`_leader_row`: the first j with the smallest gap among the
+    candidates, skipping crossing traffic that clears the corridor before we arrive.
+
+    This is the all-pairs scan's choice in ascending j. That scan also skipped any j more than
+    20 m beyond the best gap so far: it can only matter when half the agent's length plus
+    another's bounding radius exceeds 20 m (``exact_skip`` False), then the scan is replayed.
+    Returns (j, gap), (-1, BIG) if none."""
+    while True:
+        best_gap = BIG
+        best_j = -1
+        if exact_skip:
+            m = NO_GAP
+            for j in range(n_ag):  # vectorised min, then the first index reaching it
+                m = min(m, rgap[j])
+            if m < BIG:
+                for j in range(n_ag):
+                    if rgap[j] == m:
+                        best_j = j
+                        best_gap = m
+                        break
+        else:
+            for j in range(n_ag):
+                g = rgap[j]
+                if g < best_gap and rdx[j] <= best_gap + 20.0:
+                    best_gap = g
+                    best_j = j
+        if best_j < 0:
+            return -1, BIG
+        # crossing traffic that clears the corridor before we arrive is not a leader
+        gap = best_gap
+        if gap <= 0.0:
+            return best_j, gap
+        acd = abs(ci * c[best_j] + si * s[best_j])
+        sdj = ci * s[best_j] - si * c[best_j]
+        vy = v[best_j] * sdj
+        if abs(vy) <= 0.5:
+            return best_j, gap
+        dy = rdy[best_j]
+        half = hwi + 0.5 * (length[best_j] * abs(sdj) + width[best_j] * acd)
+        t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
+        if t_clear < gap / max(vi, 0.1):
+            rgap[best_j] = NO_GAP  # not a leader: look for the next one
+            continue
+        return best_j, gap
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _find_leader(
+    i,
+    excl,
+    x,
+    y,
+    c,
+    s,
+    v,
+    radius,
+    length,
+    width,
+    xi,
+    yi,
+    ci,
+    si,
+    hk,
+    shift,
+    exact_skip,
+    rdx,
+    rdy,
+    rgap,
+):
+    """Leader of agent ``i`` (never itself or ``excl``): the nearest box ahead in its corridor,
+    in the frame of its path point (xi, yi), tangent (ci, si), curvature 2 ``hk``, the corridor
+    around the path and ``shift`` [m] beside it (a lane change under way). Returns (j, gap [m])
+    or (-1, BIG); fills ``rdx``/``rdy`` (every agent in that frame, MOBIL reuses them).
+
+    Same choice as scanning all j in ascending order (tests/world/test_leader.py checks this
+    against that scan): a vectorised row over all j, then a pick among the one or two left."""
+    n_ag = x.shape[0]
+    hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
+    hli = 0.5 * length[i]
+    _leader_row(
+        x, y, c, s, radius, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
+    )
+    rgap[i] = NO_GAP
+    if excl >= 0:
+        rgap[excl] = NO_GAP
+    return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i], exact_skip)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -131,7 +251,7 @@ def _lateral_road(
     return radius - d if radius > 0 else radius + d
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _record_checks(
     w: int,
     t: int,
@@ -245,7 +365,8 @@ def rollout_kernel(
     mobil_ok,
     lane_lo,
     lane_hi,
-    # paths [A, N]
+    # paths [P, N] (agents on the same path share it: path_id [A])
+    path_id,
     path_x,
     path_y,
     path_tx,
@@ -309,6 +430,7 @@ def rollout_kernel(
     comfort_out,
     physics_out,
     reason_out,
+    progress_out,
 ):
     n_w = p_v0.shape[0]
     n_ag = kind.shape[0]
@@ -316,12 +438,16 @@ def rollout_kernel(
     radius = 0.5 * np.sqrt(length * length + width * width)
     r_max = radius.max() if n_ag > 0 else 0.0
     inv_ds = 1.0 / path_ds
+    # the all-pairs leader scan's "20 m beyond the best gap" skip never changes its choice
+    exact_skip = n_ag == 0 or 0.5 * length.max() + r_max <= 20.0
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
         fb = np.empty((18, n_ag))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
+        row = np.empty((3, n_ag))  # leader row of the agent being controlled
+        rdx, rdy, rgap = row[0], row[1], row[2]
         ib = np.zeros((5, n_ag), np.int64)
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         for i in range(n_ag):
@@ -394,27 +520,36 @@ def rollout_kernel(
             for i in range(n_ag):
                 if static[i]:
                     continue
+                pid = path_id[i]
                 k = idx[i]
                 nmax = path_n[i] - 2
+                # jump most of the way (the points are ds apart, the chord is never longer
+                # than the arc), then walk: the walks below end at the same segment
+                ex = x[i] - path_x[pid, k]
+                ey = y[i] - path_y[pid, k]
+                ahead = ex * path_tx[pid, k] + ey * path_ty[pid, k]
+                jump = int(ahead * inv_ds[i]) - 1
+                if jump > 0:
+                    k = min(k + jump, nmax)
                 while k < nmax:
-                    ex = x[i] - path_x[i, k + 1]
-                    ey = y[i] - path_y[i, k + 1]
-                    if ex * path_tx[i, k + 1] + ey * path_ty[i, k + 1] > 0.0:
+                    ex = x[i] - path_x[pid, k + 1]
+                    ey = y[i] - path_y[pid, k + 1]
+                    if ex * path_tx[pid, k + 1] + ey * path_ty[pid, k + 1] > 0.0:
                         k += 1
                     else:
                         break
                 while k > 0:
-                    ex = x[i] - path_x[i, k]
-                    ey = y[i] - path_y[i, k]
-                    if ex * path_tx[i, k] + ey * path_ty[i, k] < 0.0:
+                    ex = x[i] - path_x[pid, k]
+                    ey = y[i] - path_y[pid, k]
+                    if ex * path_tx[pid, k] + ey * path_ty[pid, k] < 0.0:
                         k -= 1
                     else:
                         break
                 idx[i] = k
-                kap[i] = path_k[i, k]
-                ex = x[i] - path_x[i, k]
-                ey = y[i] - path_y[i, k]
-                d_now[i] = -ex * path_ty[i, k] + ey * path_tx[i, k]
+                kap[i] = path_k[pid, k]
+                ex = x[i] - path_x[pid, k]
+                ey = y[i] - path_y[pid, k]
+                d_now[i] = -ex * path_ty[pid, k] + ey * path_tx[pid, k]
             # ---------------------------------------------------------- ego min TTC
             # gap / closing speed in the ego frame, counted when the other box is (or, moving
             # at constant velocity, will be at contact time) inside the ego's lateral corridor
@@ -496,12 +631,13 @@ def rollout_kernel(
                     continue
                 ri = role[i]
                 is_point = kind[i] == K_PED or kind[i] == K_ANIMAL
+                pid = path_id[i]
                 k = idx[i]
                 ds = path_ds[i]
                 s_here = (
                     k * ds
-                    + (x[i] - path_x[i, k]) * path_tx[i, k]
-                    + (y[i] - path_y[i, k]) * path_ty[i, k]
+                    + (x[i] - path_x[pid, k]) * path_tx[pid, k]
+                    + (y[i] - path_y[pid, k]) * path_ty[pid, k]
                 )
                 s_front = s_here + 0.5 * length[i]
                 # ---- leader search
@@ -509,41 +645,33 @@ def rollout_kernel(
                 best_vl = 0.0
                 # corridor in the path frame (tangent at the projection): it follows the lane
                 # even while the agent is yawed by a lane change
-                xi, yi, ci, si = x[i], y[i], path_tx[i, k], path_ty[i, k]
+                xi, yi, ci, si = x[i], y[i], path_tx[pid, k], path_ty[pid, k]
                 hk = 0.5 * kap[i]
                 if not is_point:
                     shift = d_to[i] - d_now[i]
                     excl = 0 if ri == R_HAZARD else -1
-                    hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
-                    hli = 0.5 * length[i]
-                    best_j = -1
-                    for j in range(n_ag):  # early rejects first: most pairs end here
-                        dxw = x[j] - xi
-                        dyw = y[j] - yi
-                        dx = dxw * ci + dyw * si
-                        if dx <= 0.0 or dx > best_gap + 20.0 or j in (i, excl):
-                            continue
-                        dy = -dxw * si + dyw * ci - hk * dx * dx
-                        # exact prefilter: the corridor half-width below is <= hwi + radius[j]
-                        hmax = hwi + radius[j]
-                        if abs(dy) > hmax and abs(dy - shift) > hmax:
-                            continue
-                        acd = abs(ci * c[j] + si * s[j])
-                        asd = abs(ci * s[j] - si * c[j])
-                        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
-                        if abs(dy) > half and abs(dy - shift) > half:
-                            continue
-                        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
-                        if gap < best_gap:
-                            # crossing traffic that clears the corridor before we arrive is
-                            # not a leader
-                            vy = v[j] * (ci * s[j] - si * c[j])
-                            if abs(vy) > 0.5 and gap > 0.0:
-                                t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
-                                if t_clear < gap / max(v[i], 0.1):
-                                    continue
-                            best_gap = gap
-                            best_j = j
+                    best_j, best_gap = _find_leader(
+                        i,
+                        excl,
+                        x,
+                        y,
+                        c,
+                        s,
+                        v,
+                        radius,
+                        length,
+                        width,
+                        xi,
+                        yi,
+                        ci,
+                        si,
+                        hk,
+                        shift,
+                        exact_skip,
+                        rdx,
+                        rdy,
+                        rgap,
+                    )
                     if best_j >= 0:
                         best_vl = v[best_j] * (ci * c[best_j] + si * s[best_j])
                 # ---- virtual stopped leaders
@@ -568,7 +696,7 @@ def rollout_kernel(
                 # ---- longitudinal command
                 vd = vdes[i]
                 if not is_point:
-                    vc = path_vcap[i, k]
+                    vc = path_vcap[pid, k]
                     if vc < vd:
                         vd = vc
                 if ri == R_EGO and plan_has_acc[w]:
@@ -635,10 +763,8 @@ def rollout_kernel(
                         for j in range(n_ag):
                             if j == i:
                                 continue
-                            dxw = x[j] - x[i]
-                            dyw = y[j] - y[i]
-                            dx = dxw * ci + dyw * si
-                            dy = -dxw * si + dyw * ci - hk * dx * dx
+                            dx = rdx[j]  # same frame as the leader search
+                            dy = rdy[j]
                             if abs(dy - shift) > hw_mob + radius[j]:  # exact prefilter
                                 continue
                             cd = ci * c[j] + si * s[j]
@@ -701,8 +827,8 @@ def rollout_kernel(
                     tl = time + ld / max(vv, 1.0)
                     u = (tl - lc_t0[i]) / lc_dur[i]
                     off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
-                tx = path_x[i, kk] - path_ty[i, kk] * off - x[i]
-                ty = path_y[i, kk] + path_tx[i, kk] * off - y[i]
+                tx = path_x[pid, kk] - path_ty[pid, kk] * off - x[i]
+                ty = path_y[pid, kk] + path_tx[pid, kk] * off - y[i]
                 lx = tx * c[i] + ty * s[i]
                 ly = -tx * s[i] + ty * c[i]
                 l2 = lx * lx + ly * ly
@@ -758,6 +884,13 @@ def rollout_kernel(
                     s[i] = math.sin(yaw[i])
                 out_a[w, i, t] = a_i
         min_ttc[w] = mttc
+        # ego progress [m]: path length of its recorded (float32) trajectory
+        prog = 0.0
+        for t in range(n_t - 1):
+            ddx = np.float64(out_x[w, 0, t + 1]) - np.float64(out_x[w, 0, t])
+            ddy = np.float64(out_y[w, 0, t + 1]) - np.float64(out_y[w, 0, t])
+            prog += math.sqrt(ddx * ddx + ddy * ddy)
+        progress_out[w] = prog
         # comfort / physics from the recorded float32 trajectories (as checks_kernel does)
         _checks_world(
             w,

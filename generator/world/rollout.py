@@ -251,7 +251,6 @@ def _prepare(scene: Scene) -> _Prepared:
     layout = scene.road
     mu_g = scene.friction_mu * GRAVITY_MPS2
     agents = scene.agents
-    n_ag = len(agents)
     by_agent: dict[str, list[Any]] = {a.agent_id: [] for a in agents}
     for m in scene.manoeuvres:
         by_agent[m.agent_id].append(m)
@@ -413,11 +412,15 @@ def _prepare(scene: Scene) -> _Prepared:
         k: np.asarray(v, dtype=dtypes.get(k, np.float64)) for k, v in cols.items()
     }
     n_max = max(len(p) for p in paths)
-    pa = np.zeros((n_ag, n_max, 7))
+    # agents on the same lane share one path (fewer cache lines for the kernel to touch)
+    unique: dict[bytes, int] = {}
+    path_id = np.array([unique.setdefault(p.tobytes(), len(unique)) for p in paths], np.int64)
+    pa = np.zeros((len(unique), n_max, 7))
     for i, p in enumerate(paths):
-        pa[i, : len(p)] = p
-        pa[i, len(p) :] = p[-1]
+        pa[path_id[i], : len(p)] = p
+        pa[path_id[i], len(p) :] = p[-1]
     pdict = {
+        "path_id": path_id,
         "path_x": pa[:, :, 0].copy(),
         "path_y": pa[:, :, 1].copy(),
         "path_tx": pa[:, :, 2].copy(),
@@ -425,7 +428,7 @@ def _prepare(scene: Scene) -> _Prepared:
         "path_k": pa[:, :, 4].copy(),
         "path_vcap": pa[:, :, 5].copy(),
         "path_n": np.array([len(p) for p in paths], np.int64),
-        "path_ds": pa[:, 0, 6].copy(),
+        "path_ds": np.array([p[0, 6] for p in paths]),
     }
 
     # manoeuvres
@@ -676,9 +679,8 @@ def rollout(
         raise RolloutError(f"n_behaviours={n_behaviours}: must be >= 1")
     params, mw = _sample_behaviour(prep, scene, n_worlds, seed, n_behaviours)
     plan = _plan_arrays(prep, scene, ego_plans, n_worlds, n_steps)
-    lights = light_states(scene, n_t, dt)
-    if lights.shape[0] == 0:
-        lights = np.zeros((1, n_t), np.int8)
+    lights_scene = light_states(scene, n_t, dt)
+    lights = lights_scene if lights_scene.shape[0] > 0 else np.zeros((1, n_t), np.int8)
     ag, pa, m, sc = prep.agent, prep.paths, prep.man, prep.scalars
     n_ag = len(ag["kind"])
     n_m = len(m["man_agent"])
@@ -692,6 +694,7 @@ def rollout(
     comfort = np.zeros((n_worlds, n_ag), np.bool_)
     physics = np.zeros((n_worlds, n_ag), np.bool_)
     reason = np.zeros((n_worlds, n_ag), np.int8)
+    progress = np.empty(n_worlds)
     K.rollout_kernel(
         ag["kind"],
         ag["role"],
@@ -715,6 +718,7 @@ def rollout(
         ag["mobil_ok"],
         ag["lane_lo"],
         ag["lane_hi"],
+        pa["path_id"],
         pa["path_x"],
         pa["path_y"],
         pa["path_tx"],
@@ -772,9 +776,9 @@ def rollout(
         comfort,
         physics,
         reason,
+        progress,
     )
     min_ttc = np.where(min_ttc >= K.BIG * 0.5, np.inf, min_ttc)
-    progress = _progress(prep, scene, out["x"], out["y"])
     notes = _physics_notes(scene, physics, reason)
     occurred = corner_case_occurred(
         scene,
@@ -783,7 +787,7 @@ def rollout(
         out["yaw"],
         out["v"],
         out["a"],
-        light_states(scene, n_t, dt),
+        lights_scene,
         prep.light_ids,
     )
     checks = RolloutChecks(
@@ -810,7 +814,7 @@ def rollout(
         speed_mps=out["v"],
         accel_mps2=out["a"],
         checks=checks,
-        light_states=light_states(scene, n_t, dt),
+        light_states=lights_scene,
         light_ids=prep.light_ids,
     )
     if raise_on_physics and physics.any():
@@ -837,10 +841,3 @@ def _physics_notes(scene: Scene, physics: np.ndarray, reason: np.ndarray) -> tup
         if len(notes) >= 5:
             break
     return tuple(notes)
-
-
-def _progress(prep: _Prepared, scene: Scene, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Ego distance travelled [m] per world (path length of the ego's trajectory)."""
-    dx = np.diff(xs[:, 0, :].astype(np.float64), axis=1)
-    dy = np.diff(ys[:, 0, :].astype(np.float64), axis=1)
-    return np.hypot(dx, dy).sum(axis=1)
