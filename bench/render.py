@@ -16,6 +16,12 @@ vectorised NumPy path (per-pixel ray-ground intersection, per-face barycentric f
 z-test), on the same frames; ``speedup_vs_numpy`` compares it with the numba controls path on one
 core. Prints one JSON object; figures are medians over ``--runs`` runs after one warm-up.
 
+``street_lamps``: the cost of the road's street lamps (``STREET_LAMP`` map elements: posts in
+every control map and the RGB, lamp light at night / dusk), ONE core, CPU time: controls +
+sketch of the clip on its road vs the same road without the lamp elements, runs interleaved in
+this process; ``lamps_vs_bare`` = fps with lamps / fps without (1.0 = free). Measured on the
+class's own lighting and on the same scene at night.
+
 ``weather_light``: the sketch backend alone on ONE core for one class of each weather / light
 (clear day, dusk, night, low sun, rain, fog, snow; the first such class of the taxonomy, seed
 ``--seed``, its own controls), ``--weather-runs`` runs each; ``vs_clear_day`` = that class's
@@ -181,6 +187,52 @@ def weather_light(args: argparse.Namespace, cam: CameraConfig) -> dict[str, dict
     return out
 
 
+def street_lamps(scene, road, ro, cam, seconds: float, runs: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """CPU fps (one core) of controls + sketch with vs without the road's street lamps."""
+    import dataclasses
+
+    from generator.world.types import MapElementKind
+    from scenario_library.scene import Lighting
+
+    numba.set_num_threads(1)
+    bare = dataclasses.replace(
+        road,
+        elements=tuple(e for e in road.elements if e.kind is not MapElementKind.STREET_LAMP),
+    )
+    backend = SketchBackend()
+    night = scene.model_copy(
+        update={"scenario": scene.scenario.model_copy(update={"lighting": Lighting.NIGHT})}
+    )
+    out: dict[str, object] = {
+        "lamps": sum(e.kind is MapElementKind.STREET_LAMP for e in road.elements)
+    }
+    for label, sc in ((scene.scenario.lighting.value, scene), ("night", night)):
+
+        def once(r, sc=sc):  # type: ignore[no-untyped-def]
+            p0 = time.process_time()
+            c = render_controls(sc, r, ro, cam, seconds=seconds)
+            videos = (semantic_video(c), instance_video(c), depth_video(c))
+            req = BackendRequest(scene=sc, road=r, rollout=ro, controls=c, prompt="", seed=0)
+            backend(req)
+            del c, videos
+            return time.process_time() - p0
+
+        once(road)
+        once(bare)
+        t_l, t_b = [], []
+        for _ in range(runs):
+            t_l.append(once(road))
+            t_b.append(once(bare))
+        n = round(seconds * cam.fps)
+        fl, fb = n / statistics.median(t_l), n / statistics.median(t_b)
+        out[label] = {
+            "with_lamps_fps_cpu": round(fl, 1),
+            "without_lamps_fps_cpu": round(fb, 1),
+            "lamps_vs_bare": round(fl / fb, 3),
+        }
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--class-id", type=int, default=0)
@@ -192,6 +244,7 @@ def main() -> None:
     ap.add_argument("--baseline-frames", type=int, default=5)
     ap.add_argument("--weather-runs", type=int, default=3)
     ap.add_argument("--skip-weather", action="store_true")
+    ap.add_argument("--skip-lamps", action="store_true")
     args = ap.parse_args()
 
     from generator.world.geometry import build_road
@@ -269,6 +322,7 @@ def main() -> None:
         tn.append(time.process_time() - p1)
         tb.append(p1 - p0)
     weather = {} if args.skip_weather else weather_light(args, cam)
+    lamps = {} if args.skip_lamps else street_lamps(scene, road, ro, cam, args.seconds, args.runs)
     base_fps = len(t_s) / statistics.median(tb)
     numba_fps = len(t_s) / statistics.median(tn)
     print(
@@ -293,6 +347,7 @@ def main() -> None:
                     "speedup": round(numba_fps / base_fps, 1),
                 },
                 "weather_light": weather,
+                "street_lamps": lamps,
                 "target_total_fps_one_core": 60,
                 "meets_target_wall": one["total_fps"] >= 60,
                 "meets_target_cpu": one["total_fps_cpu"] >= 60,

@@ -3,6 +3,12 @@
 It shades the control buffers of :func:`generator.render.controls.render_controls` (depth,
 instance, ground class) with the scene's weather and light (:mod:`generator.render.effects`):
 no weights, CPU only. Same request and seed -> identical frames.
+
+Everything it draws comes from those buffers, so the RGB is pixel-aligned with the control
+maps: street-lamp posts are the road's ``STREET_LAMP`` map elements, rasterised into depth /
+semantic (``pole_sign_light``) by the same z-buffer and shaded as grey metal in every light;
+at night and dusk the lamps of the drawn posts (``MapDrawables.lamp_heads``) glow and cast the
+light pools on the ground.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from generator.render import pool as buffer_pool
 from generator.render.camera import NEAR_M
 from generator.render.controls import (
     RenderState,
+    drawables_for_clip,
     frame_geometry,
     ground_raster_for,
-    map_drawables_for,
     rasterise,
     render_state_of,
 )
@@ -33,9 +39,7 @@ from generator.world.types import MapElementKind, RoadGeometry, RolloutBatch
 from scenario_library.scene import AGENT_KIND_CODES, AgentKind, Lighting, Scene
 
 #: bump on any visual change of the sketch renderer
-SKETCH_VERSION = "2"
-STREET_LAMP_SPACING_M = 30.0
-STREET_LAMP_HEIGHT_M = 7.0
+SKETCH_VERSION = "3"
 BRAKE_LIGHT_ACCEL_MPS2 = -1.5
 
 _CAR_PAINTS = np.array(
@@ -74,11 +78,13 @@ _RENDER_FILES = (
 
 
 def renderer_sha256() -> str:
-    """Hash of the renderer's source (render modules and this file)."""
+    """Hash of the renderer's source (render modules, the road geometry that places the
+    street lamps, and this file)."""
     h = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1] / "render"
+    pkg = Path(__file__).resolve().parents[1]
     for name in _RENDER_FILES:
-        h.update((root / name).read_bytes())
+        h.update((pkg / "render" / name).read_bytes())
+    h.update((pkg / "world" / "geometry.py").read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()
 
@@ -199,18 +205,6 @@ def _sketch_frames(  # type: ignore[no-untyped-def]
             fx_.snow_flakes(img, depth[t], frame_seed + t, seed, lk[fx_.FLAKES])
 
 
-def _street_lamps(road: RoadGeometry) -> np.ndarray:
-    """Lamp heads [L, 3] every STREET_LAMP_SPACING_M along the road boundaries."""
-    from generator.render.groundmap import resample_polyline
-
-    out = []
-    for e in road.elements:
-        if e.kind is MapElementKind.ROAD_BOUNDARY:
-            xy, _ = resample_polyline(e.points_xyz, STREET_LAMP_SPACING_M)
-            out += [(x, y, STREET_LAMP_HEIGHT_M) for x, y in xy]
-    return np.array(out, np.float64).reshape(-1, 3)
-
-
 def _housings(scene: Scene, road: RoadGeometry, rollout: RolloutBatch, t_s: np.ndarray):  # type: ignore[no-untyped-def]
     """Traffic-light housings [Hn, 7] (cx, cy, yaw, half len, half depth, z0, z1) and their
     state per frame [T, Hn] (0 green, 1 yellow, 2 red, -1 unknown)."""
@@ -271,7 +265,7 @@ class SketchBackend:
         camera = req.controls.camera
         geo = frame_geometry(req.rollout, camera, req.controls.t_s)
         ground = ground_raster_for(req.road)
-        dr = map_drawables_for(req.road)
+        dr = drawables_for_clip(req.road, req.rollout)
         return RenderState(
             geometry=geo,
             buffers=rasterise(geo, req.rollout, camera, ground, dr),
@@ -312,11 +306,7 @@ class SketchBackend:
             scene.scenario.weather, scene.scenario.lighting, req.seed, float(p.yaw_rad[0, 0])
         )
         lighting = scene.scenario.lighting
-        lamps = (
-            _street_lamps(req.road)
-            if lighting in (Lighting.NIGHT, Lighting.DUSK)
-            else np.zeros((0, 3))
-        )
+        lamps = self._lit_lamps(st, lighting)
         pool_meta, pool = pool_map(lamps)
         housings, hstate = _housings(scene, req.road, ro, controls.t_s)
         glow_pts, glow_col, glow_str = self._glows(
@@ -356,6 +346,15 @@ class SketchBackend:
             int(req.seed % 1_000_003),
         )
         return BackendOutput(frames=out)
+
+    @staticmethod
+    def _lit_lamps(state: RenderState, lighting: Lighting) -> np.ndarray:
+        """Street lamps [L, 3] that light the scene: at night and dusk, the lamps of the
+        ``STREET_LAMP`` posts drawn in this clip's control maps (shaded there like every static
+        solid, in every light), so light pools and glows sit on the drawn posts."""
+        if lighting not in (Lighting.NIGHT, Lighting.DUSK):
+            return np.zeros((0, 3))
+        return state.drawables.lamp_heads
 
     @staticmethod
     def _glows(pose, dims, kinds, brake, lamps, housings, hstate, lk):  # type: ignore[no-untyped-def]

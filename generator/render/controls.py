@@ -2,14 +2,18 @@
 
 ``render_controls`` samples the rollout at the camera's frame rate, renders every frame with the
 numba kernels of :mod:`generator.render.raster`, draws the Cosmos-Transfer HD-map video and
-builds per-frame object labels. Instance ids: an agent's index in ``scene.agents`` (the ego,
+builds per-frame object labels. Static map solids (signal poles and housings, signs, and the
+street lamps of ``STREET_LAMP`` elements: post, arm, luminaire) go through the same z-buffer as
+the agents: real depth, semantic ``pole_sign_light``, instance 0 (scenery), HD-map pole colour;
+a lamp whose post an agent of the clip would pass through is left out (:func:`lamps_in_the_way`).
+Instance ids: an agent's index in ``scene.agents`` (the ego,
 index 0, is never drawn), so ids are 1-based over the non-ego agents; 0 is background.
 """
 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +54,7 @@ from generator.render.types import (
     FrameLabels,
     ObjectFrameLabel,
 )
+from generator.world.geometry import lamp_head
 from generator.world.types import MapElementKind, RoadGeometry, RolloutBatch
 from scenario_library.scene import Scene
 
@@ -59,6 +64,11 @@ FAR_GROUND_M = 1500.0
 HD_MAP_RANGE_M = 200.0
 POLE_SIZE_M = 0.2
 LIGHT_HOUSING_DEPTH_M = 0.3
+#: street-lamp solids: arm cross-section, luminaire (length along the arm, width, height) [m]
+LAMP_ARM_SIZE_M = 0.12
+LAMP_HEAD_SIZE_M = (0.6, 0.3, 0.2)
+#: a street-lamp post closer than this to an agent's box (any rollout step) is left out [m]
+LAMP_AGENT_CLEARANCE_M = 0.3
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,8 @@ class MapDrawables:
     solid_corners: np.ndarray  # [K, 8, 3] static solids (poles, light housings, signs)
     solid_kind: tuple[str, ...]  # [K] element kind of each solid
     solid_ids: tuple[str, ...]  # [K] element id of each solid
+    #: [L, 3] light sources of the drawn street lamps (world [m]); the sketch lights from these
+    lamp_heads: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 def _simplify(points: np.ndarray, tol_m: float = 0.02) -> np.ndarray:
@@ -166,7 +178,29 @@ def _vertical_box(points: np.ndarray, depth_m: float) -> np.ndarray:
     return c
 
 
-def build_map_drawables(road: RoadGeometry) -> MapDrawables:
+def street_lamp_solids(points: np.ndarray) -> list[np.ndarray]:
+    """Solid boxes [8, 3] of one ``STREET_LAMP`` element: the post, the arm and the luminaire
+    at the arm end (its underside ``LAMP_HEAD_SIZE_M[2]`` below the arm top)."""
+    base, top, end = points[0], points[1], points[-1]
+    h = max(float(top[2]), 0.1)
+    out = [box_corners(base[0], base[1], 0.0, POLE_SIZE_M, POLE_SIZE_M, h)]
+    d = end[:2] - top[:2]
+    arm_len = float(np.hypot(*d))
+    if arm_len > 1e-6:
+        yaw = float(np.arctan2(d[1], d[0]))
+        mid = (top[:2] + end[:2]) / 2
+        arm = box_corners(mid[0], mid[1], yaw, arm_len, LAMP_ARM_SIZE_M, LAMP_ARM_SIZE_M)
+        arm[:, 2] += h - LAMP_ARM_SIZE_M
+        hl, hw, hh = LAMP_HEAD_SIZE_M
+        c = end[:2] - (hl / 2 - LAMP_ARM_SIZE_M / 2) * d / arm_len
+        head = box_corners(c[0], c[1], yaw, hl, hw, hh)
+        head[:, 2] += h - hh
+        out += [arm, head]
+    return out
+
+
+def build_map_drawables(road: RoadGeometry, skip_ids: frozenset[str] = frozenset()) -> MapDrawables:
+    """Segments, polygons and solids of the map elements of ``road`` (minus ``skip_ids``)."""
     seg_a: list[np.ndarray] = []
     seg_b: list[np.ndarray] = []
     cols: list[tuple[int, int, int]] = []
@@ -181,7 +215,10 @@ def build_map_drawables(road: RoadGeometry) -> MapDrawables:
     solids: list[np.ndarray] = []
     solid_kind: list[str] = []
     solid_ids: list[str] = []
+    heads: list[tuple[float, float, float]] = []
     for e in road.elements:
+        if e.element_id and e.element_id in skip_ids:
+            continue
         p = np.asarray(e.points_xyz, dtype=np.float64)
         if e.kind in line_col:
             if e.dashed:
@@ -207,6 +244,17 @@ def build_map_drawables(road: RoadGeometry) -> MapDrawables:
             solids.append(box_corners(p[0, 0], p[0, 1], 0.0, POLE_SIZE_M, POLE_SIZE_M, max(h, 0.1)))
             solid_kind.append(e.kind.value)
             solid_ids.append(e.element_id)
+        elif e.kind is MapElementKind.STREET_LAMP:
+            # a pole in the HD map (post and arm as pole polylines), post/arm/luminaire solids
+            for i in range(len(p) - 1):
+                seg_a.append(p[i])
+                seg_b.append(p[i + 1])
+                cols.append(HD_POLE)
+            for box in street_lamp_solids(p):
+                solids.append(box)
+                solid_kind.append(e.kind.value)
+                solid_ids.append(e.element_id)
+            heads.append(lamp_head(p))
         elif e.kind in (MapElementKind.TRAFFIC_LIGHT, MapElementKind.TRAFFIC_SIGN):
             pts = p[:-1] if np.allclose(p[0], p[-1]) and len(p) > 3 else p
             polys.append(pts)
@@ -227,6 +275,7 @@ def build_map_drawables(road: RoadGeometry) -> MapDrawables:
         solid_corners=np.array(solids, np.float64).reshape(-1, 8, 3),
         solid_kind=tuple(solid_kind),
         solid_ids=tuple(solid_ids),
+        lamp_heads=np.array(heads, np.float64).reshape(-1, 3),
     )
 
 
@@ -242,6 +291,49 @@ def map_drawables_for(road: RoadGeometry) -> MapDrawables:
     key = id(road)
     _DRAWABLES[key] = (weakref.ref(road, lambda _r: _DRAWABLES.pop(key, None)), d)
     return d
+
+
+def lamps_in_the_way(road: RoadGeometry, rollout: RolloutBatch) -> frozenset[str]:
+    """Ids of the ``STREET_LAMP`` elements whose post an agent of world 0 passes within
+    ``LAMP_AGENT_CLEARANCE_M`` of (its box, at any rollout step).
+
+    Lamp positions are fixed per road layout and agents never drive on the sidewalk or the
+    median, but some hazards cross them (a pedestrian stepping off the kerb, a wrong-way car
+    crossing the central reservation): a post there would stand inside the agent. Such a post
+    is left out of the clip, in every control map and the RGB alike."""
+    lamps = [e for e in road.elements if e.kind is MapElementKind.STREET_LAMP]
+    if not lamps or rollout.n_agents == 0:
+        return frozenset()
+    post = np.array([e.points_xyz[0, :2] for e in lamps], np.float64)  # [L, 2]
+    x = rollout.x_m[0].astype(np.float64)  # [A, T]
+    y = rollout.y_m[0].astype(np.float64)
+    yaw = rollout.yaw_rad[0].astype(np.float64)
+    reach = LAMP_AGENT_CLEARANCE_M + POLE_SIZE_M / 2
+    half_l = rollout.dims_m[:, 0].astype(np.float64)[:, None] / 2 + reach  # [A, 1]
+    half_w = rollout.dims_m[:, 1].astype(np.float64)[:, None] / 2 + reach
+    radius = np.hypot(half_l, half_w)  # coarse test first: [L] x [A, T] distances
+    blocked = []
+    for k, (px, py) in enumerate(post):
+        dx, dy = px - x, py - y
+        near = dx * dx + dy * dy < radius * radius
+        if not near.any():
+            continue
+        c, s = np.cos(yaw[near]), np.sin(yaw[near])
+        lx = c * dx[near] + s * dy[near]
+        ly = -s * dx[near] + c * dy[near]
+        hl = np.broadcast_to(half_l, x.shape)[near]
+        hw = np.broadcast_to(half_w, x.shape)[near]
+        if ((np.abs(lx) < hl) & (np.abs(ly) < hw)).any():
+            blocked.append(lamps[k].element_id)
+    return frozenset(blocked)
+
+
+def drawables_for_clip(road: RoadGeometry, rollout: RolloutBatch) -> MapDrawables:
+    """``map_drawables_for(road)`` minus the street lamps the clip's agents pass through."""
+    blocked = lamps_in_the_way(road, rollout)
+    if not blocked:
+        return map_drawables_for(road)
+    return build_map_drawables(road, skip_ids=blocked)
 
 
 # ---------------------------------------------------------------------------------- the frames
@@ -340,6 +432,7 @@ def rasterise(
         np.ascontiguousarray(corners),
         inst_ids,
         sem_ids,
+        geo.agent_corners.shape[1],
         buf.depth_m,
         buf.semantic,
         buf.instance,
@@ -488,7 +581,7 @@ def render_controls(
     t_s = frame_times(rollout, camera.fps, seconds, start_s)
     geo = frame_geometry(rollout, camera, t_s)
     ground = ground_raster_for(road)
-    drawables = map_drawables_for(road)
+    drawables = drawables_for_clip(road, rollout)
     buf = rasterise(geo, rollout, camera, ground, drawables)
     labels = build_labels(buf, geo, rollout, camera)
     draw_hdmap_overlay(buf, geo, rollout, camera, drawables)

@@ -100,6 +100,7 @@ def _render_one(  # type: ignore[no-untyped-def]
     corners,
     inst_ids,
     sem_ids,
+    n_dynamic,
     depth,
     sem,
     inst,
@@ -207,6 +208,29 @@ def _render_one(  # type: ignore[no-untyped-def]
             cxm += cam[q, 0] / 8
             cym += cam[q, 1] / 8
             czm += cam[q, 2] / 8
+        # cull: a box wholly behind the near plane covers nothing (every face would clip
+        # away); a static solid (k >= n_dynamic, whose bbox no label reads) wholly beyond one
+        # side of the view frustum neither
+        zmin = cam[0, 2]
+        zmax = cam[0, 2]
+        for q in range(1, 8):
+            zmin = min(zmin, cam[q, 2])
+            zmax = max(zmax, cam[q, 2])
+        if zmax < near_m:
+            continue
+        if k >= n_dynamic and zmin >= near_m:
+            left = True
+            right = True
+            up = True
+            down = True
+            for q in range(8):
+                zq = cam[q, 2]
+                left = left and fx * cam[q, 0] < -cx * zq
+                right = right and fx * cam[q, 0] > (w - cx) * zq
+                up = up and fx * cam[q, 1] < -cy * zq
+                down = down and fx * cam[q, 1] > (h - cy) * zq
+            if left or right or up or down:
+                continue
         for f in range(6):
             fcx = 0.0
             fcy = 0.0
@@ -279,6 +303,7 @@ def render_frames(  # type: ignore[no-untyped-def]
     corners,
     inst_ids,
     sem_ids,
+    n_dynamic,
     depth,
     sem,
     inst,
@@ -289,7 +314,7 @@ def render_frames(  # type: ignore[no-untyped-def]
     bbox,
 ):
     """Render T frames. rot [T,3,3] world->camera rotation, cen [T,3] camera centre (world);
-    corners [T,N,8,3]; outputs depth/sem/inst/gcode [T,H,W], hd [T,H,W,3] (ground fill only),
+    corners [T,N,8,3] (the first n_dynamic are agents, the rest static solids); outputs depth/sem/inst/gcode [T,H,W], hd [T,H,W,3] (ground fill only),
     cover [T,N] unoccluded pixel counts, visible [T,M] pixel count per instance id, bbox [T,N,4]
     (u0, v0, u1, v1 of the near-clipped projection; inf when fully behind the camera)."""
     h = depth.shape[1]
@@ -312,6 +337,7 @@ def render_frames(  # type: ignore[no-untyped-def]
             corners[t],
             inst_ids,
             sem_ids,
+            n_dynamic,
             depth[t],
             sem[t],
             inst[t],
@@ -320,9 +346,25 @@ def render_frames(  # type: ignore[no-untyped-def]
             cover[t],
             bbox[t],
         )
+        # instance pixels lie inside the agents' projected boxes: count only in their union
         m = visible.shape[1]
-        for i in range(h):
-            for j in range(w):
+        u0 = np.inf
+        v0 = np.inf
+        u1 = -np.inf
+        v1 = -np.inf
+        for k in range(min(n_dynamic, bbox.shape[1])):
+            u0 = min(u0, bbox[t, k, 0])
+            v0 = min(v0, bbox[t, k, 1])
+            u1 = max(u1, bbox[t, k, 2])
+            v1 = max(v1, bbox[t, k, 3])
+        if u1 < u0:
+            continue
+        i0 = max(int(np.floor(max(v0, -1.0))) - 1, 0)
+        i1 = min(int(np.ceil(min(v1, h + 1.0))) + 1, h)
+        j0 = max(int(np.floor(max(u0, -1.0))) - 1, 0)
+        j1 = min(int(np.ceil(min(u1, w + 1.0))) + 1, w)
+        for i in range(i0, i1):
+            for j in range(j0, j1):
                 v = inst[t, i, j]
                 if 0 < v < m:
                     visible[t, v] += 1

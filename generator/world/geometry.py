@@ -8,6 +8,10 @@ junction centre.
 
 ``build_road(layout)`` returns a cached :class:`RoadGeometry` (drawable map elements, the
 centreline of every driving lane in its travel direction, drivable polygons).
+
+Street lighting (``MapElementKind.STREET_LAMP``, see :func:`street_lamp_elements`) is part of
+the road: the renderer draws the posts in every control map and the RGB, and lights the scene
+from their lamps at night and dusk; ``street_lamp_heads(road)`` lists the light sources.
 ``turn_path(layout, from_lane, to_lane)`` returns the path of a vehicle that enters the junction
 from one lane and leaves into another. ``lane_path`` gives the centreline of any lane (driving,
 parking or sidewalk) in travel direction. All polylines are sampled every <= 0.5 m.
@@ -37,6 +41,19 @@ CROSSWALK_WIDTH_M = 3.0
 STOP_LINE_GAP_M = 1.0  # between a stop line and the crosswalk / junction box [m]
 GRASS_WIDTH_M = 12.0
 POLE_HEIGHT_M = 5.5
+#: urban street lamps: staggered along both sidewalks, on the kerb side of the sidewalk
+URBAN_LAMP_SPACING_M = 30.0
+URBAN_LAMP_HEIGHT_M = 7.0
+URBAN_LAMP_KERB_OFFSET_M = 0.5  # post axis behind the kerb line [m]
+URBAN_LAMP_ARM_M = 1.5  # arm from the post top towards the carriageway [m]
+#: highway lamps: central-reservation posts (outside the shoulder when there is no median)
+HIGHWAY_LAMP_SPACING_M = 40.0
+HIGHWAY_LAMP_HEIGHT_M = 10.0
+HIGHWAY_LAMP_ARM_M = 2.0
+HIGHWAY_LAMP_VERGE_OFFSET_M = 1.0  # beyond the outer edge of the shoulder [m]
+#: no lamp post this close (along the road) to a junction box edge or a crosswalk centre [m]
+LAMP_CLEARANCE_M = 6.0
+LAMP_HEAD_DROP_M = 0.2  # the light source below the arm end [m]
 LIGHT_HOUSING_M = (0.35, 1.0)  # width, height of a signal head [m]
 
 
@@ -438,6 +455,122 @@ def _junction_elements(layout: RoadLayout) -> list[MapElement]:
     return out
 
 
+def _lamp_s(layout: RoadLayout, road_id: int, spacing_m: float, first_m: float) -> list[float]:
+    """Along-road s [m] of lamp posts: every ``spacing_m`` from ``first_m``, kept clear of the
+    junction box (and its crosswalks / signal poles) and of mid-block crosswalks."""
+    length = road_length(layout, road_id)
+    keep_out: list[tuple[float, float]] = []
+    if layout.junction is not None:
+        c = junction_centre_s(layout, road_id)
+        h = junction_box_half(layout, road_id) + CROSSWALK_WIDTH_M + STOP_LINE_GAP_M
+        keep_out.append((c - h - LAMP_CLEARANCE_M, c + h + LAMP_CLEARANCE_M))
+    if road_id == 0:
+        for s_c in layout.crosswalk_s_m:
+            half = CROSSWALK_WIDTH_M / 2 + LAMP_CLEARANCE_M
+            keep_out.append((s_c - half, s_c + half))
+    out = []
+    s = first_m
+    while s <= length - 1.0:
+        if not any(a <= s <= b for a, b in keep_out):
+            out.append(s)
+        s += spacing_m
+    return out
+
+
+def _lamp(
+    layout: RoadLayout, road_id: int, s: float, t_post: float, t_arm: float, h: float, name: str
+) -> MapElement:
+    p = road_to_world(layout, road_id, np.array([s, s]), np.array([t_post, t_arm]))
+    pts = np.array(
+        [[p[0, 0], p[0, 1], 0.0], [p[0, 0], p[0, 1], h], [p[1, 0], p[1, 1], h]], np.float64
+    )
+    return MapElement(MapElementKind.STREET_LAMP, pts, element_id=name)
+
+
+def street_lamp_elements(layout: RoadLayout) -> list[MapElement]:
+    """Street lamps implied by the road context (deterministic per layout).
+
+    * Urban (straight and intersection) roads with a sidewalk: posts every
+      ``URBAN_LAMP_SPACING_M`` along both sidewalks of every road, staggered by half a spacing
+      between the two sides, ``URBAN_LAMP_KERB_OFFSET_M`` behind the kerb (on the sidewalk's
+      kerb side, out of the walking line at the sidewalk centre), ``URBAN_LAMP_HEIGHT_M`` high,
+      with an arm of ``URBAN_LAMP_ARM_M`` towards the carriageway.
+    * Highway: central-reservation posts on road 0 every ``HIGHWAY_LAMP_SPACING_M`` in the
+      middle of the median (arms alternately over the two carriageways), or, with a median
+      under 1 m, staggered posts ``HIGHWAY_LAMP_VERGE_OFFSET_M`` beyond the outer shoulder
+      edges; ``HIGHWAY_LAMP_HEIGHT_M`` high. The crossing road of a highway junction is unlit.
+    * Rural roads are unlit (night there is headlights only), as most rural roads are.
+
+    No post stands within ``LAMP_CLEARANCE_M`` (along the road) of a junction box with its
+    crosswalks and signal poles, or of a mid-block crosswalk, and no post is on the
+    carriageway: lamps are static roadside scenery, never in an agent's lane.
+    """
+    ctx = layout.context.value
+    out: list[MapElement] = []
+    if ctx.startswith("urban") and layout.sidewalk_width_m > 0:
+        off = min(URBAN_LAMP_KERB_OFFSET_M, layout.sidewalk_width_m / 4)
+        roads = (0, 1) if layout.junction is not None else (0,)
+        for road_id in roads:
+            half_r, half_l = carriageway_half_widths(layout, road_id)
+            for side, t_kerb, first in (
+                (-1, -half_r, URBAN_LAMP_SPACING_M / 2),
+                (1, half_l, URBAN_LAMP_SPACING_M),
+            ):
+                t_post = t_kerb + side * off
+                t_arm = t_post - side * URBAN_LAMP_ARM_M
+                for k, s in enumerate(_lamp_s(layout, road_id, URBAN_LAMP_SPACING_M, first)):
+                    out.append(
+                        _lamp(
+                            layout,
+                            road_id,
+                            s,
+                            t_post,
+                            t_arm,
+                            URBAN_LAMP_HEIGHT_M,
+                            f"lamp:road{road_id}{side:+d}/{k}",
+                        )
+                    )
+    elif ctx == "highway":
+        lamps_s = _lamp_s(layout, 0, HIGHWAY_LAMP_SPACING_M, HIGHWAY_LAMP_SPACING_M / 2)
+        if layout.median_width_m >= 1.0:
+            for k, s in enumerate(lamps_s):
+                arm = -HIGHWAY_LAMP_ARM_M if k % 2 == 0 else HIGHWAY_LAMP_ARM_M
+                out.append(
+                    _lamp(layout, 0, s, 0.0, arm, HIGHWAY_LAMP_HEIGHT_M, f"lamp:road0/median/{k}")
+                )
+        else:
+            half_r, half_l = carriageway_half_widths(layout, 0)
+            for side, t_edge in ((-1, -half_r), (1, half_l)):
+                t_post = t_edge + side * HIGHWAY_LAMP_VERGE_OFFSET_M
+                t_arm = t_post - side * HIGHWAY_LAMP_ARM_M
+                for k, s in enumerate(lamps_s):
+                    if (k % 2 == 0) == (side < 0):
+                        out.append(
+                            _lamp(
+                                layout,
+                                0,
+                                s,
+                                t_post,
+                                t_arm,
+                                HIGHWAY_LAMP_HEIGHT_M,
+                                f"lamp:road0{side:+d}/{k}",
+                            )
+                        )
+    return out
+
+
+def lamp_head(points_xyz: np.ndarray) -> tuple[float, float, float]:
+    """The light source of one ``STREET_LAMP`` element (world [m]): under its arm end."""
+    p = points_xyz[-1]
+    return float(p[0]), float(p[1]), float(p[2]) - LAMP_HEAD_DROP_M
+
+
+def street_lamp_heads(road: RoadGeometry) -> np.ndarray:
+    """Light sources [L, 3] (world [m]) of every ``STREET_LAMP`` element of ``road``."""
+    heads = [lamp_head(e.points_xyz) for e in road.elements if e.kind is MapElementKind.STREET_LAMP]
+    return np.array(heads, np.float64).reshape(-1, 3)
+
+
 def _drivable(layout: RoadLayout) -> tuple[np.ndarray, ...]:
     polys = []
     roads = (0, 1) if layout.junction is not None else (0,)
@@ -460,6 +593,7 @@ def build_road(layout: RoadLayout) -> RoadGeometry:
         elements += _junction_elements(layout)
     for i, s_c in enumerate(layout.crosswalk_s_m):
         elements.append(_crosswalk(layout, 0, s_c, f"crosswalk:road0/{i}"))
+    elements += street_lamp_elements(layout)
     centrelines: dict[tuple[int, int], np.ndarray] = {}
     roads = (0, 1) if layout.junction is not None else (0,)
     for road_id in roads:

@@ -27,6 +27,9 @@ class MapElementKind(StrEnum):
     STOP_LINE = "stop_line"  # polyline across the lanes
     ROAD_MARKING = "road_marking"  # arrows, etc. (polygon)
     POLE = "pole"  # vertical segment: 2 points (x, y, 0) -> (x, y, h)
+    #: street-lamp post: polyline (x, y, 0) -> (x, y, h) -> arm end (x', y', h); the lamp
+    #: (light source) hangs under the last point. Rendered as a pole in every control map.
+    STREET_LAMP = "street_lamp"
     TRAFFIC_LIGHT = "traffic_light"  # closed polygon (light housing, vertical, at its height)
     TRAFFIC_SIGN = "traffic_sign"  # closed polygon (vertical)
     GRASS = "grass"  # verge outside the road (closed polygon), for the sketch renderer
