@@ -13,6 +13,7 @@
     ├── ClipWriteError                    writing clip files failed (nothing published)
     ├── QualityGateError                  a clip failed the quality gate (not published)
     └── AugmentError (ValueError)         input clip unreadable / bad effect name
+        └── NeuralEffectError             a neural augmentation option is unusable (names field)
 """
 
 from __future__ import annotations
@@ -64,3 +65,14 @@ class QualityGateError(GeneratorError):
 
 class AugmentError(GeneratorError, ValueError):
     """Augmentation input or options are invalid."""
+
+
+class NeuralEffectError(AugmentError):
+    """A neural augmentation option cannot be honoured (no model for it, an actor that is not
+    visible...); ``field`` names the option, ``value`` its value."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}={value!r}: {reason}")

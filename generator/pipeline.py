@@ -13,6 +13,12 @@
     9 publish              atomic rename into storage, then one catalog transaction
 
 Nothing is visible until stage 9: a crash anywhere earlier leaves no half clip or row.
+
+``generate(req)`` is ``finish(prepare(req))`` after stages 1-2: :meth:`ClipPipeline.prepare`
+runs the CPU stages 3-5 into a picklable :class:`PreparedClip`, :meth:`ClipPipeline.finish`
+the backend and publishing stages 6-9, so that two workers (a CPU and a GPU one) can share
+a clip. ``ClipPipeline.augment`` is the same object's path for real clips (classical and
+neural effects, ``generator.augment``).
 """
 
 from __future__ import annotations
@@ -28,21 +34,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from generator.backends.base import BackendRequest, VideoBackend
 from generator.backends.registry import BACKENDS
-from generator.errors import BackendRequestError, QualityGateError
-from generator.render.types import CameraConfig
-from generator.world.types import RolloutBatch
+from generator.errors import BackendRequestError, ClipWriteError, QualityGateError, RenderError
+from generator.render.types import CameraConfig, ControlMaps
+from generator.world.types import RoadGeometry, RolloutBatch
 from scenario_library.catalog import Catalog, ClipRecord
 from scenario_library.errors import CatalogNotFoundError
-from scenario_library.scene import AGENT_ROLE_CODES, AgentRole
+from scenario_library.scene import AGENT_ROLE_CODES, AgentRole, Scene
 from scenario_library.spec import ScenarioSpec
 from scenario_library.storage import Storage
+
+if TYPE_CHECKING:
+    from generator.augment.neural import NeuralEffects
 
 Progress = Callable[[float, str], None]
 
@@ -116,6 +125,42 @@ class ClipResult:
     token: str
     created: bool  # False when the clip already existed (content-addressed retry)
     record: ClipRecord
+
+
+@dataclass(frozen=True)
+class PreparedClip:
+    """Output of stages 1 and 3-5 (:meth:`ClipPipeline.prepare`), input of stages 6-9
+    (:meth:`ClipPipeline.finish`): everything a video backend needs, CPU work only.
+
+    Picklable, so one worker can prepare it and another (a GPU one) finish it. Its control
+    maps dominate its size: ~450 MB for a 5 s 1280x704 clip at 10 fps."""
+
+    req: ClipRequest
+    #: content address (32 hex) of the clip, from :meth:`ClipPipeline.token_for`
+    token: str
+    scene: Scene
+    road: RoadGeometry
+    rollout: RolloutBatch
+    controls: ControlMaps
+    #: the worker that ran stages 3-5 ("" when the same process finishes the clip)
+    prepared_by: str = ""
+
+    def validate(self) -> None:
+        if len(self.token) != 32 or any(c not in "0123456789abcdef" for c in self.token):
+            raise ClipWriteError(f"token={self.token!r}: expected 32 lowercase hex digits")
+        self.rollout.validate()
+        self.controls.validate()
+        cam, req = self.controls.camera, self.req
+        if (cam.width_px, cam.height_px, cam.fps) != (req.width_px, req.height_px, req.fps):
+            raise RenderError(
+                f"controls camera={cam.width_px}x{cam.height_px}@{cam.fps}: the request asks "
+                f"for {req.width_px}x{req.height_px}@{req.fps}"
+            )
+        if self.scene.scenario.class_id != req.spec.class_id and req.spec.class_id is not None:
+            raise RenderError(
+                f"scene class_id={self.scene.scenario.class_id}: request asks for "
+                f"{req.spec.class_id}"
+            )
 
 
 @cache
@@ -216,16 +261,8 @@ class ClipPipeline:
 
     # ------------------------------------------------------------------------- generation
     def generate(self, req: ClipRequest, progress: Progress | None = None) -> ClipResult:
-        from generator.io.openlabel import build_openlabel
-        from generator.io.video import FrameSource, write_thumbnail, write_video
-        from generator.io.yuv import DepthFrames, PaletteFrames
-        from generator.quality import check_quality
-        from generator.render.controls import render_controls
-        from generator.render.palette import INSTANCE_LUT, SEMANTIC_LUT
-        from generator.world.geometry import build_road
-        from generator.world.rollout import rollout
-        from scenario_library.sampling import sample_scene
-
+        """Stages 1-9: the published clip of ``req`` (``finish(prepare(req))`` unless it was
+        published already)."""
         report = progress or (lambda _f, _m: None)
 
         # 1-2. content address; a published clip is returned as it is
@@ -234,6 +271,28 @@ class ClipPipeline:
         if found is not None:
             report(1.0, "already published")
             return ClipResult(token=token, created=False, record=found)
+        return self.finish(self.prepare(req, report, token=token), report)
+
+    def prepare(
+        self,
+        req: ClipRequest,
+        progress: Progress | None = None,
+        *,
+        token: str | None = None,
+        prepared_by: str = "",
+    ) -> PreparedClip:
+        """Stages 1 and 3-5 (CPU only): content address, scene, rollout, control maps.
+
+        ``token``: the content address when the caller knows it already (computing it loads
+        the backend for its version and weights hash, which a CPU-only scene worker must
+        not); ``prepared_by`` names the worker for the provenance ("" when local)."""
+        from generator.render.controls import render_controls
+        from generator.world.geometry import build_road
+        from generator.world.rollout import rollout
+        from scenario_library.sampling import sample_scene
+
+        report = progress or (lambda _f, _m: None)
+        token = token if token is not None else self.token_for(req)
 
         # 3. scene: rolled out over at least the taxonomy's design horizon, so that the corner
         #    case culminates inside it whatever the clip length
@@ -248,10 +307,34 @@ class ClipPipeline:
 
         # 5. control maps and labels
         report(0.2, "rendering control maps")
-        camera = req.camera()
         start_s = clip_window_start(roll, req.seconds)
-        controls = render_controls(scene, road, roll, camera, seconds=req.seconds, start_s=start_s)
-        controls.validate()
+        controls = render_controls(
+            scene, road, roll, req.camera(), seconds=req.seconds, start_s=start_s
+        )
+        prepared = PreparedClip(
+            req=req,
+            token=token,
+            scene=scene,
+            road=road,
+            rollout=roll,
+            controls=controls,
+            prepared_by=prepared_by,
+        )
+        prepared.validate()
+        return prepared
+
+    def finish(self, prepared: PreparedClip, progress: Progress | None = None) -> ClipResult:
+        """Stages 6-9: video backend, quality gate, files, publish."""
+        from generator.io.openlabel import build_openlabel
+        from generator.io.video import FrameSource, write_thumbnail, write_video
+        from generator.io.yuv import DepthFrames, PaletteFrames
+        from generator.quality import check_quality
+        from generator.render.palette import INSTANCE_LUT, SEMANTIC_LUT
+
+        report = progress or (lambda _f, _m: None)
+        prepared.validate()
+        req, token, scene = prepared.req, prepared.token, prepared.scene
+        road, roll, controls = prepared.road, prepared.rollout, prepared.controls
 
         # 6. video backend
         report(0.35, f"running backend {req.backend}")
@@ -300,6 +383,8 @@ class ClipPipeline:
             "seed": str(req.seed),
             "prompt": prompt,
         }
+        if prepared.prepared_by:  # stages 3-5 ran in another worker (serving's scene profile)
+            provenance["prepared_by"] = prepared.prepared_by
         with self.storage.staging() as stage:
             # the five videos are encoded side by side (x264 and the YUV conversion run
             # outside the GIL); the id and depth maps go to YUV without an RGB detour
@@ -378,7 +463,7 @@ class ClipPipeline:
             quality={
                 "passed": bool(quality.passed),
                 "failures": list(quality.failures),
-                **{k: _jsonable(v) for k, v in quality.metrics.items()},
+                **{k: jsonable(v) for k, v in quality.metrics.items()},
             },
             width_px=req.width_px,
             height_px=req.height_px,
@@ -397,60 +482,114 @@ class ClipPipeline:
         labels: Path | None = None,
         source_clip_token: str | None = None,
         progress: Progress | None = None,
+        neural: NeuralEffects | None = None,
+        model_dir: str | None = None,
     ) -> ClipResult:
-        """Classical corner-case augmentation of a real (or catalogued) clip, catalogued with
-        its source as provenance. The token hashes the source bytes, effects and seed."""
+        """Corner-case augmentation of a real (or catalogued) clip, catalogued with its source
+        as provenance: the ``neural`` effects first (hazard insertion, then restyling, with
+        the models of ``model_dir``, default the pipeline's), then the classical ``effects``.
+
+        The token hashes the source bytes, effects, seed and whether labels were given; with
+        neural effects also their settings and the models' versions and weights hashes."""
         from generator.augment import augment_clip, check_effects
+        from generator.augment.neural import NeuralModels
         from generator.io.openlabel import load_openlabel
-        from generator.io.video import read_video, write_thumbnail, write_video
+        from generator.io.video import read_video
 
         report = progress or (lambda _f, _m: None)
-        effects = check_effects(effects)
+        models = None
+        if neural is not None and neural.any:
+            models = NeuralModels.load(neural, model_dir or self.backends.model_dir, self.backends)
+        # classical effects are optional only next to a neural one
+        effects = check_effects(effects) if effects or models is None else []
         src_sha = hashlib.sha256(Path(source).read_bytes()).hexdigest()
         labels_doc = load_openlabel(Path(labels)) if labels is not None else None
-        token = _sha256_json(
-            {
-                "augment": src_sha,
-                "effects": list(effects),
-                "seed": seed,
-                "labels": labels_doc is not None,
-            }
-        )[:32]
+        key: dict[str, Any] = {
+            "augment": src_sha,
+            "effects": list(effects),
+            "seed": seed,
+            "labels": labels_doc is not None,
+        }
+        if models is not None:
+            key.update(models.token_fields())
+        token = _sha256_json(key)[:32]
         found = self.existing(token)
         if found is not None:
             return ClipResult(token=token, created=False, record=found)
-        report(0.1, "decoding source")
+
+        report(0.05, "decoding source")
         frames, fps = read_video(Path(source))
-        report(0.3, "augmenting")
-        out_frames, out_fps, out_labels = augment_clip(frames, fps, labels_doc, effects, seed)
+        if models is not None:
+            frames, labels_doc = models.apply(frames, fps, labels_doc, seed, report)
+        out_frames, out_fps, out_labels = frames, fps, labels_doc
+        if effects:
+            report(0.75, "classical effects")
+            out_frames, out_fps, out_labels = augment_clip(frames, fps, labels_doc, effects, seed)
+
         tags = ["augmented", *(f"effect:{e}" for e in effects)]
-        class_id: int | None = None
-        class_name, params = "augmented_real_clip", dict[str, float]()
-        if out_labels is not None:
-            class_id, class_name, extra_tags, params = _scenario_from_labels(out_labels)
-            tags += extra_tags
-        spec = {
-            "augment": {
-                "source_sha256": src_sha,
-                "effects": list(effects),
-                "seed": seed,
-                "source_clip_token": source_clip_token,
-            }
+        backend = "augment-classical"
+        spec: dict[str, Any] = {
+            "source_sha256": src_sha,
+            "effects": list(effects),
+            "seed": seed,
+            "source_clip_token": source_clip_token,
         }
         provenance = {
             "code_version": code_version(),
-            "backend": "augment-classical",
+            "backend": backend,
             "source_sha256": src_sha,
             "effects": ",".join(effects),
             "seed": str(seed),
         }
-        report(0.7, "writing files")
+        if models is not None:
+            backend = provenance["backend"] = models.backend_name
+            tags += models.tags()
+            spec["neural"] = models.effects.model_dump(mode="json")
+            provenance.update(models.provenance_fields())
+        report(0.85, "writing files")
+        return self._publish_augmented(
+            token,
+            out_frames,
+            out_fps,
+            out_labels,
+            tags=tags,
+            seed=seed,
+            backend=backend,
+            spec={"augment": spec},
+            provenance=provenance,
+            source_clip_token=source_clip_token,
+            progress=report,
+        )
+
+    def _publish_augmented(
+        self,
+        token: str,
+        frames: np.ndarray,
+        fps: float,
+        labels: dict[str, Any] | None,
+        *,
+        tags: list[str],
+        seed: int,
+        backend: str,
+        spec: dict[str, Any],
+        provenance: dict[str, str],
+        source_clip_token: str | None,
+        progress: Progress,
+    ) -> ClipResult:
+        """Write an augmented clip's video, thumbnail, labels and record, publish, catalogue."""
+        from generator.io.video import write_thumbnail, write_video
+
+        class_id: int | None = None
+        class_name, params = "augmented_real_clip", dict[str, float]()
+        if labels is not None:
+            class_id, class_name, extra_tags, params = scenario_from_labels(labels)
+            tags = tags + extra_tags
         with self.storage.staging() as stage:
-            write_video(stage / VIDEO, out_frames, out_fps)
-            write_thumbnail(stage / THUMBNAIL, out_frames[len(out_frames) // 2])
-            if out_labels is not None:
-                (stage / LABELS).write_text(json.dumps(out_labels, separators=(",", ":")))
-            h, w = out_frames.shape[1:3]
+            write_video(stage / VIDEO, frames, fps)
+            write_thumbnail(stage / THUMBNAIL, frames[len(frames) // 2])
+            if labels is not None:
+                (stage / LABELS).write_text(json.dumps(labels, separators=(",", ":")))
+            h, w = frames.shape[1:3]
             record = ClipRecord(
                 token=token,
                 class_id=class_id,
@@ -458,15 +597,15 @@ class ClipPipeline:
                 tags=sorted(set(tags)),
                 params=params,
                 seed=seed,
-                backend="augment-classical",
+                backend=backend,
                 spec=spec,
                 provenance=provenance,
                 files=[],
                 quality={"passed": True, "failures": []},
                 width_px=int(w),
                 height_px=int(h),
-                fps=float(out_fps),
-                n_frames=len(out_frames),
+                fps=float(fps),
+                n_frames=len(frames),
                 source_clip_token=source_clip_token,
                 created_at=datetime.now(UTC),
             )
@@ -474,11 +613,11 @@ class ClipPipeline:
             refs = self.storage.publish(token, stage)
         record = record.model_copy(update={"files": refs})
         created = self.catalog.add_clip(record)
-        report(1.0, "published")
+        progress(1.0, "published")
         return ClipResult(token=token, created=created, record=self.catalog.get_clip(token))
 
 
-def _scenario_from_labels(
+def scenario_from_labels(
     doc: dict[str, Any],
 ) -> tuple[int | None, str, list[str], dict[str, float]]:
     """Class id, name, tags and params recorded in an OpenLABEL document by build_openlabel."""
@@ -514,15 +653,16 @@ def clip_window_start(roll: RolloutBatch, seconds: float) -> float:
     return round(min(max(start, 0.0), latest), 6)
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
+    """``v`` with numpy scalars as Python ones and unknown objects as strings (JSON-ready)."""
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, float | int | str | bool) or v is None:
         return v
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     return str(v)
 
 

@@ -33,14 +33,17 @@ is a row). Generation runs where the model lives: a video worker claims a job at
 heartbeats its lease, appends clip tokens as clips publish, and finishes the row. A worker
 that dies stops heartbeating; after ``job_lease_s`` another claims the job, and clips
 already published are found by content address, so each clip is published exactly once.
-``ClipPipeline`` runs the whole spec -> clip chain in the video worker (it is one unit in
-the generator package), so the scene-side stages of a clip run on the video worker's CPU;
-``SceneWorker`` serves the synchronous scene work (what-if). Library builds fan out as Ray
-tasks over every node (``serving.ray_build``), from the CLI or from a build job.
+``ClipPipeline`` is the one pipeline object of HTTP jobs, CLI and builds. For a neural
+clip the video worker asks ``SceneWorker`` (CPU) for ``ClipPipeline.prepare`` (scene,
+rollout, control maps) and runs ``ClipPipeline.finish`` (backend, quality gate, publish) on
+the ``PreparedClip`` Ray hands back; a ``sketch`` clip runs every stage in its CPU video
+worker, as shipping its control maps would cost more than rendering them (see
+``serving.deployments``). ``SceneWorker`` also serves the synchronous what-if. Library builds
+fan out as Ray tasks over every node (``serving.ray_build``), from the CLI or a build job.
 
 Modules: ``app`` (build_app), ``deployments``, ``api`` (routes), ``schemas`` (HTTP models),
 ``jobs`` (claim loop), ``ray_build``, ``local`` (serve_forever, LocalService), ``settings``
 (AppArgs), ``resources`` (catalog/storage by URL), ``catalog_access`` (the async catalog
-facade of the ingress), ``uploads`` (kept in a Storage), ``neural_augment`` (restyle / insert
-on ``POST /v1/augment``), ``metrics``, ``errors``.
+facade of the ingress), ``uploads`` (kept in a Storage), ``neural_augment`` (the 422 check that
+a neural effect's model is loaded, ``POST /v1/augment``), ``metrics``, ``errors``.
 """

@@ -243,7 +243,8 @@ def install_error_handlers(app: FastAPI) -> None:
     ):
 
         async def _gen(_r: Request, exc: Exception, field: str = field) -> JSONResponse:
-            return _error(422, str(exc), field)
+            # NeuralEffectError (an AugmentError) names its own field
+            return _error(422, str(exc), str(getattr(exc, "field", field)))
 
         app.add_exception_handler(cls, _gen)
 
@@ -704,7 +705,8 @@ def create_app(services: Services | None = None) -> FastAPI:
         idempotency_key: IdemKey = None,
     ) -> JSONResponse:
         from generator.augment import EFFECTS
-        from serving.neural_augment import NeuralEffects, check_available
+        from generator.augment.neural import NeuralEffects
+        from serving.neural_augment import check_available
         from serving.uploads import store_upload
 
         s = svc(request)

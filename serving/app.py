@@ -72,7 +72,7 @@ def build_app(args: AppArgs) -> Application:
         actor["num_gpus"] = args.video_gpus
     video = VideoBackendWorker.options(  # type: ignore[attr-defined]
         ray_actor_options=actor, **video_opts
-    ).bind(args, catalog)
+    ).bind(args, catalog, scene)  # scene: the CPU stages of neural clips
     return ApiIngress.options(  # type: ignore[attr-defined]
         ray_actor_options={"num_cpus": args.ingress_cpus}, **_options("ApiIngress", args)
     ).bind(args, catalog, scene, video)

@@ -118,7 +118,7 @@ class CatalogAccess:
         if key is None and await self._queued_jobs() >= self.max_queued_jobs:
             return "overloaded", None, False
         if key is not None:
-            existing = await self.call(self.catalog._job_by_key, key)
+            existing = await self.call(self.catalog.job_by_key, key)
             if existing is not None:
                 if existing.kind != kind or not same_payload(existing.payload, payload):
                     return "conflict", existing, False

@@ -372,21 +372,71 @@ def export_nuscenes(
 def augment(
     input_: Annotated[Path, typer.Argument(metavar="INPUT.mp4", help="A real clip.")],
     out: Annotated[Path, typer.Option("--out", help="Copy the augmented clip here.")],
-    effects: Annotated[str, typer.Option("--effects", help="Comma list, e.g. rain,fog,night.")],
+    effects: Annotated[
+        str,
+        typer.Option("--effects", help="Classical effects, comma list, e.g. rain,fog,night."),
+    ] = "",
     labels: Annotated[Path | None, typer.Option("--labels", help="OpenLABEL JSON.")] = None,
     seed: SeedOpt = 0,
+    restyle_weather: Annotated[
+        str | None, typer.Option(help="Neural: clear/rain/fog/snow.")
+    ] = None,
+    restyle_lighting: Annotated[str | None, typer.Option(help="Neural: day/dusk/night...")] = None,
+    strength: Annotated[float, typer.Option(help="Restyle strength (0, 1]: 0 keeps.")] = 0.5,
+    prompt: Annotated[str, typer.Option(help="Extra neural prompt text.")] = "",
+    insert_class_id: Annotated[
+        int | None, typer.Option(help="Neural: add its hazard actor.")
+    ] = None,
+    insert_seed: Annotated[int, typer.Option(help="Seed of the inserted actor's scene.")] = 0,
+    insert_offset_px: Annotated[str, typer.Option(help="Move the actor by X,Y pixels.")] = "0,0",
+    model_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--model-dir",
+            envvar="WMGEN_MODEL_DIR",
+            help="Neural checkpoint folder (or a folder of them); default $WMGEN_MODEL_DIR.",
+        ),
+    ] = None,
     fmt: FormatOpt = Fmt.text,
 ) -> None:
-    """Classical corner-case augmentation of a real clip, keeping its labels."""
+    """Corner-case augmentation of a real clip, keeping its labels: classical effects and/or
+    neural restyling (wan-v2v) and hazard-actor insertion (wan-vace)."""
+    from generator.augment.neural import NeuralEffects
+
     if not input_.is_file():
         raise BadInput(f"INPUT={str(input_)!r}: no such file")
     if labels is not None and not labels.is_file():
         raise BadInput(f"--labels={str(labels)!r}: no such file")
     names = [e.strip() for e in effects.split(",") if e.strip()]
-    if not names:
-        raise BadInput(f"--effects={effects!r}: name at least one effect")
+    try:
+        dx, dy = (int(v) for v in insert_offset_px.split(","))
+    except ValueError:
+        raise BadInput(f"--insert-offset-px={insert_offset_px!r}: expected X,Y in pixels") from None
+    neural = NeuralEffects.model_validate(
+        {
+            "restyle_weather": restyle_weather,
+            "restyle_lighting": restyle_lighting,
+            "strength": strength,
+            "prompt": prompt,
+            "insert_class_id": insert_class_id,
+            "insert_seed": insert_seed,
+            "insert_offset_px": (dx, dy),
+        }
+    )
+    if not names and not neural.any:
+        raise BadInput(
+            f"--effects={effects!r}: name at least one effect (or a neural one: "
+            "--restyle-weather, --restyle-lighting, --insert-class-id)"
+        )
     pipe = _pipeline()
-    result = pipe.augment(input_, names, seed=seed, labels=labels)
+    result = pipe.augment(
+        input_,
+        names,
+        seed=seed,
+        labels=labels,
+        neural=neural if neural.any else None,
+        model_dir=model_dir,
+    )
     dest = out / result.token
     dest.mkdir(parents=True, exist_ok=True)
     for f in result.record.files:

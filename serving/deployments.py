@@ -1,5 +1,17 @@
 """Ray Serve deployments, one per resource profile (see the picture in ``serving/__init__``).
 
+A clip's stages split across two profiles by backend:
+
+* neural backends: the video worker (GPU) computes the content address (its warm backend
+  knows the weights hash), asks a :class:`SceneWorker` (CPU) for
+  ``ClipPipeline.prepare`` (scene, rollout, control maps) and runs ``ClipPipeline.finish``
+  (backend, quality gate, files, publish) on the ``PreparedClip`` that Ray hands over. The
+  GPU never waits on numba / rasterisation, and scene work scales with CPU replicas.
+* ``sketch``: both stages stay in the one CPU video worker (``ClipPipeline.generate``). Its
+  backend is cheaper than shipping its input: the control maps of a 5 s 1280x704 clip at
+  10 fps are ~450 MB (hdmap + depth + semantic + instance), which cost more to serialise and
+  move between processes or nodes than to render where they are used.
+
 Heavy imports (the catalog engine, numba kernels, torch for neural backends) happen inside
 the constructors, so importing this module is cheap and each replica pays them once.
 Replicas talk to each other only through deployment handles: ``await handle.m.remote()``.
@@ -79,10 +91,13 @@ class CatalogService:
 # ------------------------------------------------------------------------------- scene
 @serve.deployment(name="SceneWorker")
 class SceneWorker:
-    """Scene profile (CPU): scene sampling and closed-loop what-if rollouts, synchronous."""
+    """Scene profile (CPU): closed-loop what-if rollouts (synchronous, for the API) and the
+    CPU stages of neural clips (:meth:`prepare`, for the video workers)."""
 
     def __init__(self, args: AppArgs) -> None:
         self.args = args
+        self.worker_id = f"SceneWorker:{socket.gethostname()}:{os.getpid()}"
+        self._pipeline: Any = None
         # warm the imports and numba kernels once so the first request is as fast as the rest
         try:
             from generator.world.whatif import warmup
@@ -122,17 +137,40 @@ class SceneWorker:
         except RolloutError as exc:
             return {"error": str(exc), "field": "spec"}
 
+    def _clip_pipeline(self) -> Any:
+        if self._pipeline is None:  # opened on first use: what-if-only replicas never do
+            from generator.pipeline import ClipPipeline
+            from serving.resources import open_catalog, open_storage
+
+            self._pipeline = ClipPipeline(
+                open_catalog(self.args.resolved_catalog_url),
+                open_storage(self.args.resolved_storage),
+                model_dir=self.args.model_dir,
+            )
+        return self._pipeline
+
+    async def prepare(self, req: dict[str, Any], token: str) -> Any:
+        """``ClipPipeline.prepare`` of a ClipRequest (json) whose content address ``token``
+        the caller computed: the ``PreparedClip`` (scene, rollout, control maps)."""
+        from generator.pipeline import ClipRequest
+
+        request = ClipRequest.model_validate(req)
+        pipe = self._clip_pipeline()
+        return await asyncio.to_thread(
+            pipe.prepare, request, token=token, prepared_by=self.worker_id
+        )
+
 
 def whatif_to_dict(res: Any) -> dict[str, Any]:
     """``generator.world.whatif.WhatIfResult`` -> JSON-ready dict (non-finite -> None)."""
-    from generator.pipeline import _jsonable
+    from generator.pipeline import jsonable
 
     d = res.to_dict()
     return {
         "best_plan": int(d["best_index"]),
         "best_name": str(d["best_name"]),
         "n_futures": int(d["n_futures"]),
-        "plans": [_finite(_jsonable(p)) for p in d["plans"]],
+        "plans": [_finite(jsonable(p)) for p in d["plans"]],
     }
 
 
@@ -150,15 +188,17 @@ class VideoBackendWorker:
     The configured backends are loaded once in the constructor and kept warm. The replica
     runs a claim loop over the catalog's job table; the clips of the jobs it holds go
     through :meth:`generate`, a ``@serve.batch`` method that groups same-shape requests.
+    Neural clips are prepared by the ``scene`` deployment (see the module docstring).
     """
 
-    def __init__(self, args: AppArgs, catalog: Any) -> None:
+    def __init__(self, args: AppArgs, catalog: Any, scene: Any = None) -> None:
         from generator.pipeline import ClipPipeline
         from serving.jobs import JobRunner
         from serving.resources import open_catalog, open_storage
 
         self.args = args
         self.catalog_handle = catalog
+        self.scene_handle = scene  # None: every stage runs here
         cat = open_catalog(args.resolved_catalog_url)
         storage = open_storage(args.resolved_storage)
         self.pipeline = ClipPipeline(cat, storage, model_dir=args.model_dir)
@@ -204,25 +244,55 @@ class VideoBackendWorker:
             raise out.exc
         return out
 
-    def _run_item(self, item: _Item) -> Any:
+    def _run_item(self, item: _Item, prepared: Any = None) -> Any:
+        """The item's ClipResult: generated here, or finished from ``prepared`` (a
+        ``PreparedClip``, or the ClipResult of an already published clip)."""
+        from generator.pipeline import PreparedClip
         from serving.jobs import JobCancelled
 
         if item.is_cancelled():  # checked when the item's turn comes, not when queued
             raise JobCancelled(item.req.seed)
-        return self.pipeline.generate(item.req)
+        if prepared is None:
+            return self.pipeline.generate(item.req)
+        if isinstance(prepared, PreparedClip):
+            return self.pipeline.finish(prepared)
+        return prepared
+
+    def _split(self, req: Any) -> bool:
+        """Whether ``req``'s CPU stages run in the scene deployment (neural backends)."""
+        from generator.backends.registry import BACKENDS
+
+        return self.scene_handle is not None and BACKENDS.is_neural(req.backend)
+
+    async def _prepare_remote(self, req: Any) -> Any:
+        """A ``PreparedClip`` from the scene deployment, or the published ClipResult."""
+        from generator.pipeline import ClipResult
+
+        token = await asyncio.to_thread(self.pipeline.token_for, req)
+        found = await asyncio.to_thread(self.pipeline.existing, token)
+        if found is not None:
+            return ClipResult(token=token, created=False, record=found)
+        return await self.scene_handle.prepare.remote(req.model_dump(mode="json"), token)
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
     async def generate(self, items: list[_Item]) -> list[Any]:
-        """Generate a batch of ClipRequests; same-shape requests run back to back."""
+        """Generate a batch of ClipRequests; same-shape requests run back to back. The
+        neural ones of the batch are all prepared (scene deployment) while they wait."""
 
         def shape(r: Any) -> tuple[Any, ...]:
             return (r.backend, r.model_dir or "", r.width_px, r.height_px, r.fps, r.seconds)
 
         order = sorted(range(len(items)), key=lambda i: shape(items[i].req))
+        prepares = {
+            i: asyncio.create_task(self._prepare_remote(items[i].req))
+            for i in order
+            if self._split(items[i].req)
+        }
         results: list[Any] = [None] * len(items)
         for i in order:
             try:
-                results[i] = await asyncio.to_thread(self._run_item, items[i])
+                prepared = await prepares[i] if i in prepares else None
+                results[i] = await asyncio.to_thread(self._run_item, items[i], prepared)
             except Exception as exc:  # one failure must not fail its batch neighbours
                 results[i] = _Failed(exc)
         return results

@@ -235,31 +235,21 @@ class JobRunner:
             state.progress, state.message = float(frac), msg
 
         t0 = time.perf_counter()
+        neural = None
         if p.get("neural"):
-            from serving.neural_augment import NeuralEffects, augment_neural
+            from generator.augment.neural import NeuralEffects
 
-            result = await asyncio.to_thread(
-                augment_neural,
-                self.pipeline,
-                Path(source),
-                list(p["effects"]),
-                int(p.get("seed", 0)),
-                labels,
-                p.get("clip_id"),
-                NeuralEffects.model_validate(p["neural"]),
-                self.pipeline.backends.model_dir,
-                progress,
-            )
-        else:
-            result = await asyncio.to_thread(
-                self.pipeline.augment,
-                Path(source),
-                list(p["effects"]),
-                int(p.get("seed", 0)),
-                labels,
-                p.get("clip_id"),
-                progress,
-            )
+            neural = NeuralEffects.model_validate(p["neural"])
+        result = await asyncio.to_thread(
+            self.pipeline.augment,
+            Path(source),
+            list(p["effects"]),
+            int(p.get("seed", 0)),
+            labels,
+            p.get("clip_id"),
+            progress,
+            neural=neural,
+        )
         if result.created and self.on_generated is not None:
             await self.on_generated(result.record.backend, time.perf_counter() - t0)
         await asyncio.to_thread(self.catalog.add_job_clips, job.token, [result.token])

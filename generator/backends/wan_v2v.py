@@ -232,9 +232,13 @@ def insert_actor(
     prompt: str,
     seed: int,
     model_dir: str | Path | None = None,
+    backend: WanVaceBackend | None = None,
     **backend_options: Any,
 ) -> np.ndarray:
     """Insert a hazard actor into a real clip with VACE masks (see module docstring).
+
+    ``backend``: an already loaded (warm) ``WanVaceBackend`` to use instead of loading one
+    from ``model_dir`` / ``backend_options``.
 
     ``frames`` [T, H, W, 3] uint8 real clip; ``actor_control`` [T, H, W, 3] uint8 the actor's
     rendered control; ``actor_mask`` [T, H, W] bool where to generate. Any H, W: the clip is
@@ -250,7 +254,8 @@ def insert_actor(
         )
     if not np.asarray(actor_mask).any():
         raise BackendRequestError("actor_mask: empty; the actor is not visible anywhere")
-    backend = WanVaceBackend(model_dir, **backend_options)
+    if backend is None:
+        backend = WanVaceBackend(model_dir, **backend_options)
     h, w = frames.shape[1:3]
     wh, ww = backend.work_size(h, w)
     if backend.resolution is None:

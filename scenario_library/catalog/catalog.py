@@ -228,7 +228,7 @@ class Catalog:
         """A new queued job, or ``(existing, False)`` when ``idempotency_key`` was used
         before (whatever its payload: the key alone identifies the request). Race-safe."""
         if idempotency_key is not None:
-            existing = self._job_by_key(idempotency_key)
+            existing = self.job_by_key(idempotency_key)
             if existing is not None:
                 return existing, False
         try:
@@ -238,12 +238,13 @@ class Catalog:
         except IntegrityError:
             if idempotency_key is None:
                 raise
-            existing = self._job_by_key(idempotency_key)
+            existing = self.job_by_key(idempotency_key)
             if existing is None:
                 raise
             return existing, False
 
-    def _job_by_key(self, key: str) -> JobRecord | None:
+    def job_by_key(self, key: str) -> JobRecord | None:
+        """The job created with ``Idempotency-Key`` ``key``, or None."""
         with self.session() as s:
             job = _jobs.by_idempotency_key(s, key)
             return None if job is None else _jobs.to_record(s, job)

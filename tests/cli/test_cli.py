@@ -11,28 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from serving.cli import main
+from cli_helpers import run
 
 SMALL = ["--width", "160", "--height", "96", "--seconds", "1"]
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WMGEN_HOME", str(tmp_path / "home"))
-    for var in ("WMGEN_CATALOG_URL", "WMGEN_STORAGE"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path / "home"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> object:

@@ -173,3 +173,54 @@ def test_augment_rejects_non_video(pipe: ClipPipeline, tmp_path: Path) -> None:
     with pytest.raises(AugmentError, match=r"notes\.mp4"):
         pipe.augment(bad, ["rain"])
     assert pipe.catalog.stats().n_clips == 0
+
+
+def test_classical_augment_token_is_pinned(generated) -> None:
+    """The content address of a classical augmentation hashes exactly the source bytes,
+    effects, seed and whether labels were given: adding neural options to ``augment`` must
+    not change the tokens of clips already published."""
+    import hashlib
+
+    pipe, res = generated
+    video = pipe.storage.local_path(res.record.file("video").uri)
+    labels = pipe.storage.local_path(res.record.file("labels").uri)
+    key = {
+        "augment": hashlib.sha256(video.read_bytes()).hexdigest(),
+        "effects": ["noise"],
+        "seed": 5,
+        "labels": True,
+    }
+    blob = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
+    out = pipe.augment(video, ["noise"], seed=5, labels=labels)
+    assert out.token == hashlib.sha256(blob).hexdigest()[:32]
+    assert out.record.backend == "augment-classical"
+    assert "neural" not in out.record.provenance
+    assert "neural" not in out.record.spec["augment"]
+
+
+def test_prepare_then_finish_is_generate(pipe: ClipPipeline, tmp_path: Path) -> None:
+    """The CPU stages (prepare) and the backend + publish stages (finish) can run in two
+    processes: the PreparedClip survives pickling and gives the clip ``generate`` gives."""
+    import dataclasses
+    import pickle
+
+    from generator.errors import ClipWriteError, RenderError
+    from generator.pipeline import PreparedClip
+
+    req = _req(seed=4)
+    prepared = pipe.prepare(req)
+    assert prepared.token == pipe.token_for(req) and prepared.prepared_by == ""
+    assert not pipe.catalog.has_clip(prepared.token), "prepare publishes nothing"
+    shipped = pickle.loads(pickle.dumps(prepared))
+    assert isinstance(shipped, PreparedClip)
+    with pytest.raises(ClipWriteError, match="token"):
+        dataclasses.replace(shipped, token="nope").validate()
+    with pytest.raises(RenderError, match="controls camera"):
+        dataclasses.replace(shipped, req=_req(seed=4, width_px=256)).validate()
+    res = pipe.finish(dataclasses.replace(shipped, prepared_by="elsewhere"))
+    assert res.created and res.token == prepared.token
+    assert res.record.provenance["prepared_by"] == "elsewhere"
+    other = ClipPipeline.from_env(tmp_path / "other")
+    direct = other.generate(req)
+    assert direct.token == res.token and "prepared_by" not in direct.record.provenance
+    assert direct.record.n_frames == res.record.n_frames == 20
