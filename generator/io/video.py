@@ -81,6 +81,13 @@ def _pad_even(frames: np.ndarray) -> np.ndarray:
     return np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
 
 
+def _plane_view(frame: av.VideoFrame, k: int) -> np.ndarray:
+    """Writable ``[rows, width]`` numpy view of plane ``k`` of a yuv420p frame."""
+    plane = frame.planes[k]
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
+
+
 def _rate(fps: float) -> Fraction:
     if not np.isfinite(fps) or fps <= 0:
         raise ClipWriteError(f"fps must be a positive finite number, got {fps!r}")
@@ -110,7 +117,7 @@ def write_video(
     Returns the final path. Raises ``ClipWriteError`` on bad input or encoder failure (the
     temporary file is removed; nothing appears at ``path``).
     """
-    if isinstance(frames, np.ndarray) or not hasattr(frames, "fill_yuv420p"):
+    if isinstance(frames, np.ndarray) or not hasattr(frames, "fill_planes"):
         _check_frames(frames)  # type: ignore[arg-type]
         source: FrameSource = RgbFrames(np.ascontiguousarray(_pad_even(frames)))  # type: ignore[arg-type]
     else:
@@ -142,14 +149,16 @@ def write_video(
             stream.codec_context.thread_count = max(0, int(threads))
             stream.codec_context.colorspace = _COLORSPACE_BT601
             stream.codec_context.color_range = _COLOR_RANGE_LIMITED
-            yuv = np.empty((height * 3 // 2, width), dtype=np.uint8)
+            # one frame, refilled in place: x264 copies the picture inside each encode
+            # call, and fresh 1.35 MB frames per picture would each cost page faults
+            frame = av.VideoFrame(width, height, "yuv420p")
+            frame.colorspace = _COLORSPACE_BT601
+            frame.color_range = _COLOR_RANGE_LIMITED
+            frame.time_base = 1 / rate
+            planes = [_plane_view(frame, k) for k in range(3)]
             for i in range(source.n_frames):
-                source.fill_yuv420p(i, yuv)
-                frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-                frame.colorspace = _COLORSPACE_BT601
-                frame.color_range = _COLOR_RANGE_LIMITED
+                source.fill_planes(i, *planes)
                 frame.pts = i
-                frame.time_base = 1 / rate
                 for packet in stream.encode(frame):
                     container.mux(packet)
             for packet in stream.encode():
