@@ -8,7 +8,7 @@ Measures, for a 5 s clip at 10 fps of a sampled scene (rolled out by generator.w
   * ``sketch``: the sketch backend's RGB on those controls;
   * ``total`` = both, on ONE core (``numba.set_num_threads(1)``) and on all numba threads.
 ``one_core`` is a rendering process in its steady state: clip after clip, the big frame arrays
-come from ``generator.render.pool`` (memory the process has touched before);
+come from ``generator.buffers`` (memory the process has touched before);
 ``one_core_fresh_memory`` is the same with the pool turned off, so every array is fresh memory
 from the OS and pays its page faults (what the first clip of a process costs).
 Baseline, same run: the same depth / semantic / instance buffers computed by a straightforward
@@ -48,9 +48,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from generator import buffers as buffer_pool
 from generator.backends.base import BackendRequest
 from generator.backends.sketch import SketchBackend
-from generator.render import pool as buffer_pool
 from generator.render.controls import (
     depth_video,
     frame_geometry,

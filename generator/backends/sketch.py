@@ -20,10 +20,10 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
+from generator import buffers as buffer_pool
 from generator.backends.base import BackendOutput, BackendRequest
 from generator.errors import BackendError
 from generator.render import effects as fx_
-from generator.render import pool as buffer_pool
 from generator.render.camera import NEAR_M
 from generator.render.controls import (
     RenderState,
@@ -73,7 +73,6 @@ _RENDER_FILES = (
     "shade.py",
     "effects.py",
     "frames.py",
-    "pool.py",
 )
 
 

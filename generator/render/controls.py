@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from generator import buffers as pool
 from generator.errors import RenderError
-from generator.render import pool, raster
+from generator.render import raster
 from generator.render.camera import NEAR_M, box_corners, world_to_camera_matrix
 from generator.render.frames import run_frames
 from generator.render.groundmap import (

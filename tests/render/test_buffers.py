@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from generator import buffers as buffer_pool
 from generator.backends.base import BackendRequest
 from generator.backends.sketch import SketchBackend
-from generator.render import pool as buffer_pool
+from generator.buffers import BufferPool
 from generator.render import raster
 from generator.render.controls import (
     depth_video,
@@ -15,7 +16,6 @@ from generator.render.controls import (
     render_controls,
     semantic_video,
 )
-from generator.render.pool import BufferPool
 from scenario_library.scene import AgentKind, Lighting, Weather
 
 MB = 2**20

@@ -1,4 +1,4 @@
-"""Recycled memory for the big per-clip arrays (frames, control maps, colour videos).
+"""Recycled memory for the big arrays: clip frames, control maps, rollout trajectories.
 
 A 5 s clip at 1280x704 allocates about 1 GB of frame arrays (depth, ids, HD map, three colour
 videos, RGB). Fresh memory from the OS is zero-filled page by page on first touch, and that
@@ -96,7 +96,7 @@ _POOL = BufferPool(_env_limit_bytes())
 
 
 def pool() -> BufferPool:
-    """The process-wide pool used by the renderer."""
+    """The process-wide pool used by the renderer and the rollout."""
     return _POOL
 
 
