@@ -117,16 +117,16 @@ def write_video(
     Returns the final path. Raises ``ClipWriteError`` on bad input or encoder failure (the
     temporary file is removed; nothing appears at ``path``).
     """
-    if isinstance(frames, np.ndarray) or not hasattr(frames, "fill_planes"):
-        _check_frames(frames)  # type: ignore[arg-type]
-        source: FrameSource = RgbFrames(np.ascontiguousarray(_pad_even(frames)))  # type: ignore[arg-type]
-    else:
+    if isinstance(frames, FrameSource):
         source = frames
-        if source.n_frames < 1 or source.height % 2 or source.width % 2:
-            raise ClipWriteError(
-                f"frame source must have >= 1 frame and even size, got {source.n_frames} "
-                f"frames of {source.width}x{source.height}"
-            )
+    else:
+        _check_frames(frames)
+        source = RgbFrames(_pad_even(frames))
+    if source.n_frames < 1 or source.height % 2 or source.width % 2:
+        raise ClipWriteError(
+            f"frame source must have >= 1 frame and even size, got {source.n_frames} "
+            f"frames of {source.width}x{source.height}"
+        )
     rate = _rate(fps)
     if not 0 <= int(crf) <= 51:
         raise ClipWriteError(f"crf must be in 0..51, got {crf!r}")

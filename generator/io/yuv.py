@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from generator.render.depth import grey_of_depth
+
 
 @njit(cache=True, nogil=True)
 def _convert_frame(  # pragma: no cover - numba
@@ -145,19 +147,19 @@ def _palette_frame(  # pragma: no cover - numba
 
 
 @njit(cache=True, nogil=True)
-def _depth_grey_frame(
-    depth_m: np.ndarray, far_m: float, out: np.ndarray
-) -> None:  # pragma: no cover
-    """Depth [m] -> grey 0..255 over 0..far_m (inf / nan / beyond -> 255), float32 maths."""
-    scale = np.float32(255.0 / far_m)
+def _depth_grey_frame(depth_m: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """Depth [m] -> grey levels of the depth video (``render.depth.grey_of_depth``)."""
     for r in range(depth_m.shape[0]):
         for c in range(depth_m.shape[1]):
-            d = depth_m[r, c]
-            if not d < far_m:
-                d = far_m
-            elif d < 0.0:
-                d = 0.0
-            out[r, c] = np.uint8(np.float32(d) * scale)
+            out[r, c] = grey_of_depth(depth_m[r, c])
+
+
+def _yuv_luts(palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per colour of ``palette[K, 3]``: Y (uint8) and the U / V numerators (int32) that
+    ``_palette_frame`` sums over a 2x2 block (the chroma formula of ``_convert_frame``)."""
+    r, g, b = (palette[:, k].astype(np.int32) for k in range(3))
+    y = (((66 * r + 129 * g + 25 * b + 128) >> 8) + 16).astype(np.uint8)
+    return y, (-38 * r - 74 * g + 112 * b).astype(np.int32), (112 * r - 94 * g - 18 * b)
 
 
 def _even_hw(a: np.ndarray) -> np.ndarray:
@@ -185,9 +187,6 @@ class RgbFrames:
     def fill_planes(self, i: int, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         _convert_frame(self.frames[i], y, u, v, self._rows)
 
-    def fill_yuv420p(self, i: int, out: np.ndarray) -> None:
-        self.fill_planes(i, *planes_of(out))
-
 
 class PaletteFrames:
     """Integer id maps ``[T, H, W]`` shown through a colour table ``palette[K, 3]`` uint8
@@ -205,40 +204,29 @@ class PaletteFrames:
             raise ValueError(f"ids reach {int(ids.max())}, palette has {pal.shape[0]} colours")
         self.ids = np.ascontiguousarray(_even_hw(ids))
         self.n_frames, self.height, self.width = (int(s) for s in self.ids.shape)
-        r, g, b = (pal[:, k].astype(np.int32) for k in range(3))
-        self.y_lut = (((66 * r + 129 * g + 25 * b + 128) >> 8) + 16).astype(np.uint8)
-        self.u_lut = (-38 * r - 74 * g + 112 * b).astype(np.int32)
-        self.v_lut = (112 * r - 94 * g - 18 * b).astype(np.int32)
+        self.y_lut, self.u_lut, self.v_lut = _yuv_luts(pal)
 
     def fill_planes(self, i: int, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         _palette_frame(self.ids[i], self.y_lut, self.u_lut, self.v_lut, y, u, v)
 
-    def fill_yuv420p(self, i: int, out: np.ndarray) -> None:
-        self.fill_planes(i, *planes_of(out))
 
-
-#: grey palette: level g -> (g, g, g)
-_GREYS = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+#: Y / U / V tables of the grey palette (level g -> (g, g, g))
+_GREY_LUTS = _yuv_luts(np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1))
 
 
 class DepthFrames:
-    """Depth maps ``[T, H, W]`` [m] as the grey depth video (0..far_m -> 0..255, clipped)."""
+    """Depth maps ``[T, H, W]`` [m] as the grey depth video (0..75 m -> 0..255, clipped;
+    ``ControlMaps.depth_video``)."""
 
-    def __init__(self, depth_m: np.ndarray, far_m: float = 75.0) -> None:
+    def __init__(self, depth_m: np.ndarray) -> None:
         if depth_m.ndim != 3 or depth_m.dtype.kind != "f":
             raise ValueError(
                 f"depth_m must be float [T, H, W], got {depth_m.dtype} {depth_m.shape}"
             )
         self.depth_m = np.ascontiguousarray(_even_hw(depth_m))
-        self.far_m = float(far_m)
         self.n_frames, self.height, self.width = (int(s) for s in self.depth_m.shape)
-        self._greys = PaletteFrames(np.zeros((1, 2, 2), np.uint8), _GREYS)
         self._grey = np.empty((self.height, self.width), np.uint8)  # one encoder thread each
 
     def fill_planes(self, i: int, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
-        _depth_grey_frame(self.depth_m[i], self.far_m, self._grey)
-        g = self._greys
-        _palette_frame(self._grey, g.y_lut, g.u_lut, g.v_lut, y, u, v)
-
-    def fill_yuv420p(self, i: int, out: np.ndarray) -> None:
-        self.fill_planes(i, *planes_of(out))
+        _depth_grey_frame(self.depth_m[i], self._grey)
+        _palette_frame(self._grey, *_GREY_LUTS, y, u, v)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from generator.render.depth import grey_of_depth
 from generator.render.groundmap import N_GROUND_CODES, GroundCode
 from generator.render.types import SEMANTIC_CLASSES
 from scenario_library.scene import AGENT_KIND_CODES, AgentKind
@@ -125,17 +126,12 @@ def apply_lut(t0, t1, ids, lut, out):  # type: ignore[no-untyped-def]
 
 @nb.njit(nogil=True, cache=True)
 def depth_grey(t0, t1, depth, out):  # type: ignore[no-untyped-def]
-    """Same mapping as ``ControlMaps.depth_video``: clip to 0..75 m, linear 0..255 grey."""
+    """[T,H,W] depth [m] -> out [T,H,W,3] grey video (:func:`grey_of_depth`)."""
     h, w = depth.shape[1], depth.shape[2]
     for t in range(t0, t1):
         for i in range(h):
             for j in range(w):
-                d = depth[t, i, j]
-                if not d < 75.0:  # inf, nan, >= 75
-                    d = 75.0
-                elif d < 0.0:
-                    d = 0.0
-                g = np.uint8(np.float32(d) * np.float32(255.0 / 75.0))
+                g = grey_of_depth(depth[t, i, j])
                 out[t, i, j, 0] = g
                 out[t, i, j, 1] = g
                 out[t, i, j, 2] = g

@@ -61,7 +61,7 @@ def test_gate_catches_blanked_renderer_output(rendered):
 
 def test_control_video_sources_equal_the_rendered_colour_videos(rendered):
     """The writer's id/depth -> YUV path gives the bytes of converting the colour videos."""
-    from generator.io.yuv import DepthFrames, PaletteFrames, rgb_to_yuv420p
+    from generator.io.yuv import DepthFrames, PaletteFrames, planes_of, rgb_to_yuv420p
     from generator.render.controls import depth_video, instance_video, semantic_video
     from generator.render.palette import INSTANCE_LUT, SEMANTIC_LUT
 
@@ -75,6 +75,6 @@ def test_control_video_sources_equal_the_rendered_colour_videos(rendered):
     for source, rgb in pairs:
         assert source.n_frames == rgb.shape[0]
         for i in (0, rgb.shape[0] // 2, rgb.shape[0] - 1):
-            source.fill_yuv420p(i, out)
+            source.fill_planes(i, *planes_of(out))
             assert np.array_equal(out, rgb_to_yuv420p(rgb[i]))
     assert controls.instance.max() > 0  # the instance map has objects to colour

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from generator.io.video import probe_video, read_video, write_video
-from generator.io.yuv import DepthFrames, PaletteFrames, RgbFrames, rgb_to_yuv420p
+from generator.io.yuv import DepthFrames, PaletteFrames, RgbFrames, planes_of, rgb_to_yuv420p
 
 #: Cosmos-style flat control colours plus black, white and greys
 _PALETTE = np.array(
@@ -87,7 +87,7 @@ def test_bad_frames_rejected(shape, dtype, match):
 
 def _yuv(source, i: int) -> np.ndarray:
     out = np.empty((source.height * 3 // 2, source.width), np.uint8)
-    source.fill_yuv420p(i, out)
+    source.fill_planes(i, *planes_of(out))
     return out
 
 
