@@ -119,6 +119,40 @@ def _leader_row(
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def _first_min(row, n):
+    """(j, row[j]): the first index of the smallest of ``row[:n]`` (-1, NO_GAP if n == 0).
+
+    Four interleaved running minima (each keeps its first j), merged with ties to the lower j:
+    the same answer as one ascending scan with a four times shorter dependency chain."""
+    m0 = m1 = m2 = m3 = NO_GAP
+    j0 = j1 = j2 = j3 = -1
+    j = 0
+    while j + 4 <= n:
+        g0, g1, g2, g3 = row[j], row[j + 1], row[j + 2], row[j + 3]
+        j0 = j if g0 < m0 else j0
+        m0 = g0 if g0 < m0 else m0
+        j1 = j + 1 if g1 < m1 else j1
+        m1 = g1 if g1 < m1 else m1
+        j2 = j + 2 if g2 < m2 else j2
+        m2 = g2 if g2 < m2 else m2
+        j3 = j + 3 if g3 < m3 else j3
+        m3 = g3 if g3 < m3 else m3
+        j += 4
+    while j < n:
+        g0 = row[j]
+        j0 = j if g0 < m0 else j0
+        m0 = g0 if g0 < m0 else m0
+        j += 1
+    if (m1 < m0) or (m1 == m0 and j1 >= 0 and (j0 < 0 or j1 < j0)):
+        m0, j0 = m1, j1
+    if (m3 < m2) or (m3 == m2 and j3 >= 0 and (j2 < 0 or j3 < j2)):
+        m2, j2 = m3, j3
+    if (m2 < m0) or (m2 == m0 and j2 >= 0 and (j0 < 0 or j2 < j0)):
+        m0, j0 = m2, j2
+    return j0, m0
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, exact_skip):
     """The leader of a filled :func:`_leader_row`: the first j with the smallest gap among the
     candidates, skipping crossing traffic that clears the corridor before we arrive.
@@ -131,15 +165,11 @@ def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, 
         best_gap = BIG
         best_j = -1
         if exact_skip:
-            m = NO_GAP
-            for j in range(n_ag):  # vectorised min, then the first index reaching it
-                m = min(m, rgap[j])
+            best_j, m = _first_min(rgap, n_ag)
             if m < BIG:
-                for j in range(n_ag):
-                    if rgap[j] == m:
-                        best_j = j
-                        best_gap = m
-                        break
+                best_gap = m
+            else:
+                best_j = -1
         else:
             for j in range(n_ag):
                 g = rgap[j]
@@ -206,6 +236,106 @@ def _find_leader(
     if excl >= 0:
         rgap[excl] = NO_GAP
     return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i], exact_skip)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _mobil(
+    w,
+    i,
+    vd,
+    gap,
+    vl,
+    ci,
+    si,
+    lane_now,
+    lane_lo,
+    lane_hi,
+    lane_w,
+    d_now,
+    c,
+    s,
+    v,
+    radius,
+    length,
+    width,
+    static,
+    vdes,
+    amax,
+    p_b,
+    p_t,
+    p_s0,
+    rdx,
+    rdy,
+    mlead,
+    mfol,
+):
+    """MOBIL lane-change decision of background agent ``i`` (politeness 0): -1, +1 or 0.
+
+    Uses the leader row of ``i`` (``rdx``/``rdy``: every agent in its path frame, tangent
+    (ci, si)); ``gap``/``vl`` its current leader. For each neighbour lane the new leader and
+    follower are the nearest boxes ahead / behind inside that lane's corridor (a branch-free
+    row, then the first smallest gap, as an ascending scan picks); the change needs gaps >= 1 m,
+    a follower braking no harder than ``MOBIL_BSAFE`` and a gain > ``MOBIL_GAIN`` (a small
+    keep-right bias)."""
+    n_ag = v.shape[0]
+    a_cur = _idm(v[i], vd, gap, vl, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
+    # IDM never exceeds its free-road term, so no lane can gain more than that over a_cur:
+    # nothing to search when even the free road is not worth a change (exact shortcut)
+    if _idm(v[i], vd, BIG, 0.0, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i]) - a_cur <= MOBIL_GAIN:
+        return 0
+    best_gain = MOBIL_GAIN
+    best_dir = 0
+    hli = 0.5 * length[i]
+    hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
+    for dirn in (-1, 1):
+        nk = lane_now + dirn
+        if nk < lane_lo or nk > lane_hi:
+            continue
+        shift = nk * lane_w - d_now
+        for j in range(n_ag):  # candidates of the target lane, branch-free
+            cd = ci * c[j] + si * s[j]
+            sd = ci * s[j] - si * c[j]
+            half = hwi + 0.5 * (length[j] * abs(sd) + width[j] * abs(cd))
+            ext = 0.5 * (length[j] * abs(cd) + width[j] * abs(sd))
+            ok = (abs(rdy[j] - shift) <= half) & (j != i)
+            dx = rdx[j]
+            mlead[j] = dx - hli - ext if ok & (dx > 0.0) else NO_GAP
+            mfol[j] = -dx - hli - ext if ok & (dx <= 0.0) else NO_GAP
+        lg = BIG
+        jl = -1
+        fg = BIG
+        fj = -1
+        for j in range(n_ag):
+            if mlead[j] < lg:
+                lg = mlead[j]
+                jl = j
+            if mfol[j] < fg:
+                fg = mfol[j]
+                fj = j
+        if lg < 1.0 or fg < 1.0:
+            continue
+        lv = 0.0
+        if jl >= 0:
+            lv = v[jl] * (ci * c[jl] + si * s[jl])
+        if fj >= 0 and not static[fj]:
+            a_f = _idm(
+                v[fj],
+                max(vdes[fj], 0.2),
+                fg,
+                v[i],
+                max(amax[fj], 0.5),
+                p_b[w, fj],
+                p_t[w, fj],
+                p_s0[w, fj],
+            )
+            if a_f < -MOBIL_BSAFE:
+                continue
+        a_new = _idm(v[i], vd, lg, lv, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
+        gain = a_new - a_cur - (0.1 if dirn > 0 else 0.0)  # keep-right bias
+        if gain > best_gain:
+            best_gain = gain
+            best_dir = dirn
+    return best_dir
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -365,14 +495,10 @@ def rollout_kernel(
     mobil_ok,
     lane_lo,
     lane_hi,
-    # paths [P, N] (agents on the same path share it: path_id [A])
+    # paths [P, N, 8] records x, y, tx, ty, curvature, speed cap (agents on the same path share
+    # it: path_id [A])
     path_id,
-    path_x,
-    path_y,
-    path_tx,
-    path_ty,
-    path_k,
-    path_vcap,
+    path,
     path_n,
     path_ds,
     # manoeuvres [M] and their per-world samples [W, M]
@@ -438,17 +564,29 @@ def rollout_kernel(
     radius = 0.5 * np.sqrt(length * length + width * width)
     r_max = radius.max() if n_ag > 0 else 0.0
     inv_ds = 1.0 / path_ds
+    point = (kind == K_PED) | (kind == K_ANIMAL)  # point model, no car-following
+    follows = (role == R_EGO) | (role == R_BACKGROUND)  # IDM through the reaction lag
     # the all-pairs leader scan's "20 m beyond the best gap" skip never changes its choice
     exact_skip = n_ag == 0 or 0.5 * length.max() + r_max <= 20.0
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
-        fb = np.empty((18, n_ag))
+        fb = np.empty((24, n_ag))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
-        row = np.empty((3, n_ag))  # leader row of the agent being controlled
-        rdx, rdy, rgap = row[0], row[1], row[2]
+        # per-step results of the scalar control phase, read by the vectorised ones
+        lead_gap, lead_v, vd_now, a_stop, step_vm, step_dyaw = (
+            fb[18],
+            fb[19],
+            fb[20],
+            fb[21],
+            fb[22],
+            fb[23],
+        )
+        row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
+        rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
         ib = np.zeros((5, n_ag), np.int64)
+        rec = np.empty((5, n_t, n_ag), np.float32)  # x, y, yaw, v, a per step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         for i in range(n_ag):
             x[i] = x0[i]
@@ -482,10 +620,10 @@ def rollout_kernel(
             phase = t % 10
             # ---------------------------------------------------------- record state
             for i in range(n_ag):
-                out_x[w, i, t] = x[i]
-                out_y[w, i, t] = y[i]
-                out_yaw[w, i, t] = yaw[i]
-                out_v[w, i, t] = v[i]
+                rec[0, t, i] = x[i]
+                rec[1, t, i] = y[i]
+                rec[2, t, i] = yaw[i]
+                rec[3, t, i] = v[i]
             _record_checks(
                 w,
                 t,
@@ -525,31 +663,31 @@ def rollout_kernel(
                 nmax = path_n[i] - 2
                 # jump most of the way (the points are ds apart, the chord is never longer
                 # than the arc), then walk: the walks below end at the same segment
-                ex = x[i] - path_x[pid, k]
-                ey = y[i] - path_y[pid, k]
-                ahead = ex * path_tx[pid, k] + ey * path_ty[pid, k]
-                jump = int(ahead * inv_ds[i]) - 1
+                ex = x[i] - path[pid, k, 0]
+                ey = y[i] - path[pid, k, 1]
+                ahead = ex * path[pid, k, 2] + ey * path[pid, k, 3]
+                jump = int(ahead * inv_ds[i])
                 if jump > 0:
                     k = min(k + jump, nmax)
                 while k < nmax:
-                    ex = x[i] - path_x[pid, k + 1]
-                    ey = y[i] - path_y[pid, k + 1]
-                    if ex * path_tx[pid, k + 1] + ey * path_ty[pid, k + 1] > 0.0:
+                    ex = x[i] - path[pid, k + 1, 0]
+                    ey = y[i] - path[pid, k + 1, 1]
+                    if ex * path[pid, k + 1, 2] + ey * path[pid, k + 1, 3] > 0.0:
                         k += 1
                     else:
                         break
                 while k > 0:
-                    ex = x[i] - path_x[pid, k]
-                    ey = y[i] - path_y[pid, k]
-                    if ex * path_tx[pid, k] + ey * path_ty[pid, k] < 0.0:
+                    ex = x[i] - path[pid, k, 0]
+                    ey = y[i] - path[pid, k, 1]
+                    if ex * path[pid, k, 2] + ey * path[pid, k, 3] < 0.0:
                         k -= 1
                     else:
                         break
                 idx[i] = k
-                kap[i] = path_k[pid, k]
-                ex = x[i] - path_x[pid, k]
-                ey = y[i] - path_y[pid, k]
-                d_now[i] = -ex * path_ty[pid, k] + ey * path_tx[pid, k]
+                kap[i] = path[pid, k, 4]
+                ex = x[i] - path[pid, k, 0]
+                ey = y[i] - path[pid, k, 1]
+                d_now[i] = -ex * path[pid, k, 3] + ey * path[pid, k, 2]
             # ---------------------------------------------------------- ego min TTC
             # gap / closing speed in the ego frame, counted when the other box is (or, moving
             # at constant velocity, will be at contact time) inside the ego's lateral corridor
@@ -624,20 +762,24 @@ def rollout_kernel(
                 elif mk in (M_TURN, M_CROSS, M_RUN_RED):
                     hold_on[i] = 0
             # ---------------------------------------------------------- controls
+            # (1) per agent, scalar (searches, branches): leader - the nearest box ahead in
+            #     the corridor or a virtual stopped one -, desired speed, path-end stop, MOBIL
             for i in range(n_ag):
-                cmd_a[i] = 0.0
-                cmd_k[i] = 0.0
+                lead_gap[i] = BIG
+                lead_v[i] = 0.0
+                vd_now[i] = 0.0
+                a_stop[i] = BIG
                 if static[i]:
                     continue
                 ri = role[i]
-                is_point = kind[i] == K_PED or kind[i] == K_ANIMAL
+                is_point = point[i]
                 pid = path_id[i]
                 k = idx[i]
                 ds = path_ds[i]
                 s_here = (
                     k * ds
-                    + (x[i] - path_x[pid, k]) * path_tx[pid, k]
-                    + (y[i] - path_y[pid, k]) * path_ty[pid, k]
+                    + (x[i] - path[pid, k, 0]) * path[pid, k, 2]
+                    + (y[i] - path[pid, k, 1]) * path[pid, k, 3]
                 )
                 s_front = s_here + 0.5 * length[i]
                 # ---- leader search
@@ -645,7 +787,7 @@ def rollout_kernel(
                 best_vl = 0.0
                 # corridor in the path frame (tangent at the projection): it follows the lane
                 # even while the agent is yawed by a lane change
-                xi, yi, ci, si = x[i], y[i], path_tx[pid, k], path_ty[pid, k]
+                xi, yi, ci, si = x[i], y[i], path[pid, k, 2], path[pid, k, 3]
                 hk = 0.5 * kap[i]
                 if not is_point:
                     shift = d_to[i] - d_now[i]
@@ -688,55 +830,18 @@ def rollout_kernel(
                     if dist < best_gap:
                         best_gap = max(dist, 0.0)
                         best_vl = 0.0
-                a_end = BIG  # path end (crossing agents): a plain kinematic stop
-                if end_s[i] < BIG * 0.5:
+                if end_s[i] < BIG * 0.5:  # path end (crossing agents): a plain kinematic stop
                     dist = end_s[i] - s_here - 0.3
                     if dist < v[i] * v[i] / (2.0 * 1.5) + 0.2:
-                        a_end = -v[i] * v[i] / (2.0 * max(dist, 0.05))
-                # ---- longitudinal command
+                        a_stop[i] = -v[i] * v[i] / (2.0 * max(dist, 0.05))
                 vd = vdes[i]
                 if not is_point:
-                    vc = path_vcap[pid, k]
+                    vc = path[pid, k, 5]
                     if vc < vd:
                         vd = vc
-                if ri == R_EGO and plan_has_acc[w]:
-                    a_cmd = plan_acc[w, min(t, plan_acc.shape[1] - 1)]
-                elif ri in (R_EGO, R_BACKGROUND):
-                    a_raw = _idm(
-                        v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i]
-                    )
-                    a_cmd = acc[i] + (a_raw - acc[i]) * p_lag[w, i]
-                else:
-                    if brake_on[i] and v[i] > vd + 0.05:
-                        a_cmd = brake_acc[i]
-                    else:
-                        a_cmd = 2.0 * (vd - v[i])
-                        if a_cmd > amax[i]:
-                            a_cmd = amax[i]
-                        if a_cmd < -p_b[w, i]:
-                            a_cmd = -p_b[w, i]
-                    if best_gap < 0.5 * BIG:
-                        a_i = _idm(
-                            v[i],
-                            max(vd, 0.2),
-                            best_gap,
-                            best_vl,
-                            max(amax[i], 0.5),
-                            p_b[w, i],
-                            p_t[w, i],
-                            p_s0[w, i],
-                        )
-                        if a_i < a_cmd:
-                            a_cmd = a_i
-                if a_end < a_cmd:
-                    a_cmd = a_end
-                if a_cmd > mu_g:
-                    a_cmd = mu_g
-                if a_cmd < -mu_g:
-                    a_cmd = -mu_g
-                if v[i] + a_cmd * dt < 0.0:
-                    a_cmd = -v[i] / dt
-                cmd_a[i] = a_cmd
+                lead_gap[i] = best_gap
+                lead_v[i] = best_vl
+                vd_now[i] = vd
                 # ---- MOBIL (background, once per second, staggered)
                 if (
                     ri == R_BACKGROUND
@@ -745,145 +850,157 @@ def rollout_kernel(
                     and v[i] > 2.0
                     and time > lc_t0[i] + lc_dur[i]
                 ):
-                    a_cur = _idm(
-                        v[i], vd, best_gap, best_vl, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i]
+                    best_dir = _mobil(
+                        w,
+                        i,
+                        vd,
+                        best_gap,
+                        best_vl,
+                        ci,
+                        si,
+                        lane_k[i],
+                        lane_lo[i],
+                        lane_hi[i],
+                        lane_w,
+                        d_now[i],
+                        c,
+                        s,
+                        v,
+                        radius,
+                        length,
+                        width,
+                        static,
+                        vdes,
+                        amax,
+                        p_b,
+                        p_t,
+                        p_s0,
+                        rdx,
+                        rdy,
+                        mlead,
+                        mfol,
                     )
-                    best_gain = MOBIL_GAIN
-                    best_dir = 0
-                    hw_mob = 0.5 * width[i] + CORRIDOR_MARGIN_M
-                    for dirn in (-1, 1):
-                        nk = lane_k[i] + dirn
-                        if nk < lane_lo[i] or nk > lane_hi[i]:
-                            continue
-                        shift = nk * lane_w - d_now[i]
-                        lg = BIG
-                        lv = 0.0
-                        fg = BIG
-                        fj = -1
-                        for j in range(n_ag):
-                            if j == i:
-                                continue
-                            dx = rdx[j]  # same frame as the leader search
-                            dy = rdy[j]
-                            if abs(dy - shift) > hw_mob + radius[j]:  # exact prefilter
-                                continue
-                            cd = ci * c[j] + si * s[j]
-                            sd = ci * s[j] - si * c[j]
-                            half = (
-                                0.5 * width[i]
-                                + 0.5 * (length[j] * abs(sd) + width[j] * abs(cd))
-                                + CORRIDOR_MARGIN_M
-                            )
-                            if abs(dy - shift) > half:
-                                continue
-                            ext = 0.5 * (length[j] * abs(cd) + width[j] * abs(sd))
-                            if dx > 0.0:
-                                g = dx - 0.5 * length[i] - ext
-                                if g < lg:
-                                    lg = g
-                                    lv = v[j] * cd
-                            else:
-                                g = -dx - 0.5 * length[i] - ext
-                                if g < fg:
-                                    fg = g
-                                    fj = j
-                        if lg < 1.0 or fg < 1.0:
-                            continue
-                        if fj >= 0 and not static[fj]:
-                            vf = v[fj]
-                            a_f = _idm(
-                                vf,
-                                max(vdes[fj], 0.2),
-                                fg,
-                                v[i],
-                                max(amax[fj], 0.5),
-                                p_b[w, fj],
-                                p_t[w, fj],
-                                p_s0[w, fj],
-                            )
-                            if a_f < -MOBIL_BSAFE:
-                                continue
-                        a_new = _idm(v[i], vd, lg, lv, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
-                        gain = a_new - a_cur - (0.1 if dirn > 0 else 0.0)  # keep-right bias
-                        if gain > best_gain:
-                            best_gain = gain
-                            best_dir = dirn
                     if best_dir != 0:
                         lane_k[i] += best_dir
                         d_from[i] = d_now[i]
                         d_to[i] = lane_k[i] * lane_w
                         lc_t0[i] = time
                         lc_dur[i] = MOBIL_LC_S
-                # ---- lateral: pure pursuit on the offset path
+            # (2) longitudinal command of every agent, branch-free (the loop vectorises):
+            #     ego and background IDM through the reaction lag (or the ego's plan), hazard
+            #     actors track their script speed and brake only for a leader
+            plan_a = plan_acc[w, min(t, plan_acc.shape[1] - 1)]
+            use_plan = plan_has_acc[w]
+            for i in range(n_ag):
+                vi = v[i]
+                vd = vd_now[i]
+                gap = lead_gap[i]
+                ai = amax[i]
+                bi = p_b[w, i]
+                haz = not follows[i]
+                a_idm = _idm(
+                    vi,
+                    max(vd, 0.2) if haz else vd,
+                    gap,
+                    lead_v[i],
+                    max(ai, 0.5) if haz else ai,
+                    bi,
+                    p_t[w, i],
+                    p_s0[w, i],
+                )
+                a_follow = acc[i] + (a_idm - acc[i]) * p_lag[w, i]
+                a_track = 2.0 * (vd - vi)
+                a_track = ai if a_track > ai else a_track
+                a_track = -bi if a_track < -bi else a_track
+                a_track = brake_acc[i] if (brake_on[i] != 0) & (vi > vd + 0.05) else a_track
+                if gap < 0.5 * BIG:
+                    a_track = a_idm if a_idm < a_track else a_track
+                a_cmd = a_track if haz else a_follow
+                a_cmd = plan_a if use_plan & (role[i] == R_EGO) else a_cmd
+                a_cmd = a_stop[i] if a_stop[i] < a_cmd else a_cmd
+                a_cmd = mu_g if a_cmd > mu_g else a_cmd
+                a_cmd = -mu_g if a_cmd < -mu_g else a_cmd
+                a_cmd = -vi / dt if vi + a_cmd * dt < 0.0 else a_cmd
+                cmd_a[i] = 0.0 if static[i] else a_cmd
+            # (3) lateral: pure pursuit on the offset path, every agent, branch-free
+            for i in range(n_ag):
                 vv = max(v[i], 0.0)
-                if is_point:
-                    ld = 1.5
-                else:
-                    ld = min(25.0, max(4.0, 0.9 * vv + 2.0))
-                kk = min(k + int(ld * inv_ds[i]) + 1, path_n[i] - 1)
-                if time > lc_t0[i] + lc_dur[i]:
-                    off = d_to[i]  # no lane change under way: hold the target offset
-                else:
-                    tl = time + ld / max(vv, 1.0)
-                    u = (tl - lc_t0[i]) / lc_dur[i]
-                    off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
-                tx = path_x[pid, kk] - path_ty[pid, kk] * off - x[i]
-                ty = path_y[pid, kk] + path_tx[pid, kk] * off - y[i]
+                ld = 1.5 if point[i] else min(25.0, max(4.0, 0.9 * vv + 2.0))
+                pid = path_id[i]
+                kk = min(idx[i] + int(ld * inv_ds[i]) + 1, path_n[i] - 1)
+                # a lane change under way: the offset at the look-ahead time, else its target
+                u = (time + ld / max(vv, 1.0) - lc_t0[i]) / lc_dur[i]
+                off_lc = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
+                off = d_to[i] if time > lc_t0[i] + lc_dur[i] else off_lc
+                tx = path[pid, kk, 0] - path[pid, kk, 3] * off - x[i]
+                ty = path[pid, kk, 1] + path[pid, kk, 2] * off - y[i]
                 lx = tx * c[i] + ty * s[i]
                 ly = -tx * s[i] + ty * c[i]
                 l2 = lx * lx + ly * ly
                 curv = 2.0 * ly / l2 if l2 > 1e-6 else 0.0
+                km = kmax[i]
                 if lx < 0.05:
-                    curv = kmax[i] if ly >= 0 else -kmax[i]
-                kl = kmax[i]
+                    curv = km if ly >= 0 else -km
                 vm = vv + 0.5 * cmd_a[i] * dt
-                if abs(curv) * vm * vm > alat_max[i]:  # lateral-acceleration limit
-                    kl = min(kl, alat_max[i] / (vm * vm))
-                if curv > kl:
-                    curv = kl
-                if curv < -kl:
-                    curv = -kl
-                cmd_k[i] = curv
+                kl = alat_max[i] / (vm * vm)  # lateral-acceleration limit
+                kl = kl if (abs(curv) * vm * vm > alat_max[i]) & (kl < km) else km
+                curv = kl if curv > kl else curv
+                curv = -kl if curv < -kl else curv
+                cmd_k[i] = 0.0 if static[i] else curv
             # ---------------------------------------------------------- integrate
             if t == n_t - 1:
                 for i in range(n_ag):
-                    out_a[w, i, t] = acc[i] if not static[i] else 0.0
+                    rec[4, t, i] = acc[i] if not static[i] else 0.0
                 break
+            # kinematic bicycle on curvature, branch-free (vectorises): (cos, sin) rotated by
+            # a Taylor series for small yaw steps; the rare large step is redone with trig
+            # below. Static agents keep their state.
             for i in range(n_ag):
-                if static[i]:
-                    out_a[w, i, t] = 0.0
-                    continue
+                st_i = static[i]
                 a_i = cmd_a[i]
                 v_new = v[i] + a_i * dt
-                if v_new < 0.0:
-                    v_new = 0.0
-                    a_i = -v[i] / dt
+                a_i = -v[i] / dt if v_new < 0.0 else a_i
+                v_new = 0.0 if v_new < 0.0 else v_new
                 vm = 0.5 * (v[i] + v_new)
                 dyaw = vm * cmd_k[i] * dt
-                yaw[i] += dyaw
-                v[i] = v_new
-                acc[i] = a_i
-                if abs(dyaw) < 0.05:  # rotate (cos, sin) by Taylor series: no trig per step
-                    h = 0.5 * dyaw
-                    ch = 1.0 - 0.5 * h * h
-                    sh = h - h * h * h / 6.0
-                    cm = c[i] * ch - s[i] * sh
-                    sm = s[i] * ch + c[i] * sh
-                    x[i] += vm * cm * dt
-                    y[i] += vm * sm * dt
-                    c2 = cm * ch - sm * sh
-                    s2 = sm * ch + cm * sh
-                    nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
-                    c[i] = c2 * nrm
-                    s[i] = s2 * nrm
-                else:
-                    ym = yaw[i] - 0.5 * dyaw
-                    x[i] += vm * math.cos(ym) * dt
-                    y[i] += vm * math.sin(ym) * dt
-                    c[i] = math.cos(yaw[i])
-                    s[i] = math.sin(yaw[i])
-                out_a[w, i, t] = a_i
+                big = abs(dyaw) >= 0.05
+                step_vm[i] = vm
+                step_dyaw[i] = dyaw
+                h = 0.5 * dyaw
+                ch = 1.0 - 0.5 * h * h
+                sh = h - h * h * h / 6.0
+                cm = c[i] * ch - s[i] * sh
+                sm = s[i] * ch + c[i] * sh
+                c2 = cm * ch - sm * sh
+                s2 = sm * ch + cm * sh
+                nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
+                keep = st_i | big
+                x[i] = x[i] if keep else x[i] + vm * cm * dt
+                y[i] = y[i] if keep else y[i] + vm * sm * dt
+                c[i] = c[i] if keep else c2 * nrm
+                s[i] = s[i] if keep else s2 * nrm
+                yaw[i] = yaw[i] if st_i else yaw[i] + dyaw
+                v[i] = v[i] if st_i else v_new
+                acc[i] = acc[i] if st_i else a_i
+                rec[4, t, i] = 0.0 if st_i else a_i
+            for i in range(n_ag):
+                if static[i] or abs(step_dyaw[i]) < 0.05:
+                    continue
+                ym = yaw[i] - 0.5 * step_dyaw[i]
+                x[i] += step_vm[i] * math.cos(ym) * dt
+                y[i] += step_vm[i] * math.sin(ym) * dt
+                c[i] = math.cos(yaw[i])
+                s[i] = math.sin(yaw[i])
         min_ttc[w] = mttc
+        # the step loop records time-major (one cache line per step and signal); the
+        # outputs are agent-major [W, A, T]: one blocked transpose per world
+        for i in range(n_ag):
+            for t in range(n_t):
+                out_x[w, i, t] = rec[0, t, i]
+                out_y[w, i, t] = rec[1, t, i]
+                out_yaw[w, i, t] = rec[2, t, i]
+                out_v[w, i, t] = rec[3, t, i]
+                out_a[w, i, t] = rec[4, t, i]
         # ego progress [m]: path length of its recorded (float32) trajectory
         prog = 0.0
         for t in range(n_t - 1):

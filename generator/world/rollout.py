@@ -247,6 +247,18 @@ def _arc_at(p: np.ndarray, ds: float, x: float, y: float) -> float:
     return k * ds + ((x - p[k, 0]) * tx + (y - p[k, 1]) * ty) / n
 
 
+def _path_records(pa: np.ndarray) -> np.ndarray:
+    """[P, N, 8] float64 records (x, y, tx, ty, curvature, speed cap, 0, 0) of [P, N, >=6]
+    path samples, 64-byte aligned: one point is one cache line, so the kernel's projection,
+    leader frame and pure pursuit each touch one line per point instead of six."""
+    n_p, n = pa.shape[:2]
+    raw = np.zeros(n_p * n * 8 + 8)
+    off = (-raw.ctypes.data % 64) // 8
+    rec = raw[off : off + n_p * n * 8].reshape(n_p, n, 8)
+    rec[:, :, :6] = pa[:, :, :6]
+    return rec
+
+
 def _prepare(scene: Scene) -> _Prepared:
     scene.validate_scene()
     layout = scene.road
@@ -422,12 +434,7 @@ def _prepare(scene: Scene) -> _Prepared:
         pa[path_id[i], len(p) :] = p[-1]
     pdict = {
         "path_id": path_id,
-        "path_x": pa[:, :, 0].copy(),
-        "path_y": pa[:, :, 1].copy(),
-        "path_tx": pa[:, :, 2].copy(),
-        "path_ty": pa[:, :, 3].copy(),
-        "path_k": pa[:, :, 4].copy(),
-        "path_vcap": pa[:, :, 5].copy(),
+        "path": _path_records(pa),
         "path_n": np.array([len(p) for p in paths], np.int64),
         "path_ds": np.array([p[0, 6] for p in paths]),
     }
@@ -722,12 +729,7 @@ def rollout(
         ag["lane_lo"],
         ag["lane_hi"],
         pa["path_id"],
-        pa["path_x"],
-        pa["path_y"],
-        pa["path_tx"],
-        pa["path_ty"],
-        pa["path_k"],
-        pa["path_vcap"],
+        pa["path"],
         pa["path_n"],
         pa["path_ds"],
         m["man_agent"],
