@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from scenario_library.scene import (
     AgentRole,
@@ -134,14 +134,14 @@ def corner_case_occurred(
     return (in_lane & ahead).any(axis=1)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _road0_frame(xs, ys, yaws, i, r, r_head, length, width, s_out, t_out, ext_out):
     """Road-0 coordinates of agent ``i`` for every world and step (``geometry.world_to_road0``,
     exact for straight (``r`` = 0) and arc roads) and its half extent across the road
     [m]: ``0.5 (length |sin(rel)| + width |cos(rel)|)``, rel = yaw - s / ``r_head`` (the road
     heading; ``r_head`` = 0: straight)."""
     n_w, _, n_t = xs.shape
-    for w in range(n_w):  # serial: ~1 ms, a parallel launch costs more on a busy machine
+    for w in prange(n_w):  # 2160 worlds x 81 steps: ~3 ms on one core
         for k in range(n_t):
             x = np.float64(xs[w, i, k])
             y = np.float64(ys[w, i, k])

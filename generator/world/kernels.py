@@ -58,7 +58,7 @@ NO_GAP = 4.0 * BIG  # "not a leader" in a leader row
 OFFROAD_TOL_M = 0.3
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _idm(
     v: float, v0: float, gap: float, vl: float, a: float, b: float, t_h: float, s0: float
 ) -> float:
@@ -83,7 +83,7 @@ def _idm(
     return acc if acc > floor else floor
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _smoothstep(u: float) -> float:
     if u <= 0.0:
         return 0.0
@@ -92,7 +92,7 @@ def _smoothstep(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _leader_row(
     x, y, c, s, radius, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
 ):
@@ -118,7 +118,7 @@ def _leader_row(
         rgap[j] = gap if (dx > 0.0) & inside else NO_GAP
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _first_min(row, n):
     """(j, row[j]): the first index of the smallest of ``row[:n]`` (-1, NO_GAP if n == 0).
 
@@ -152,7 +152,7 @@ def _first_min(row, n):
     return j0, m0
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, exact_skip):
     """The leader of a filled :func:`_leader_row`: the first j with the smallest gap among the
     candidates, skipping crossing traffic that clears the corridor before we arrive.
@@ -196,7 +196,7 @@ def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, 
         return best_j, gap
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _find_leader(
     i,
     excl,
@@ -238,7 +238,7 @@ def _find_leader(
     return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i], exact_skip)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _mobil(
     w,
     i,
@@ -338,7 +338,7 @@ def _mobil(
     return best_dir
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _boxes_overlap(
     xi: float,
     yi: float,
@@ -370,7 +370,7 @@ def _boxes_overlap(
     return not abs(-dx * sj + dy * cj) > hwj + hli * sd + hwi * cd
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _lateral_road(
     x: float, y: float, radius: float, ox: float, oy: float, hx: float, hy: float
 ) -> float:
@@ -381,7 +381,7 @@ def _lateral_road(
     return radius - d if radius > 0 else radius + d
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _record_checks(
     w: int,
     t: int,
@@ -395,8 +395,6 @@ def _record_checks(
     static,
     offroad_kind,
     n_ag: int,
-    order,
-    r_max: float,
     radius0: float,
     lo0: float,
     hi0: float,
@@ -412,31 +410,27 @@ def _record_checks(
     first_coll,
     offroad,
 ) -> None:
-    # collisions: every pair with at least one mover. Sort and sweep along x: ``order`` is
-    # kept sorted by x (insertion sort, nearly sorted from the last step: ~O(A)); a pair can
-    # only touch when its x distance is <= r_i + r_j <= r_i + r_max (exact, no pair missed).
-    for p in range(1, n_ag):
-        q = order[p]
-        xq = x[q]
-        m = p - 1
-        while m >= 0 and x[order[m]] > xq:
-            order[m + 1] = order[m]
-            m -= 1
-        order[m + 1] = q
-    for p in range(n_ag - 1):
-        i = order[p]
-        ri = radius[i]
+    # collisions: every pair with at least one mover. Per agent one branch-free row of
+    # bounding-circle tests against all later agents (it vectorises; rows are short), the
+    # separating-axis test only for a row that has a candidate (rare)
+    for i in range(n_ag - 1):
         xi = x[i]
         yi = y[i]
-        reach = ri + r_max
-        for q in range(p + 1, n_ag):
-            j = order[q]
+        ri = radius[i]
+        sti = static[i]
+        near = 0
+        for j in range(n_ag):
             dx = x[j] - xi
-            if dx > reach:
-                break
             dy = y[j] - yi
             rr = ri + radius[j]
-            if dx * dx + dy * dy > rr * rr or (static[i] and static[j]):
+            near += 1 if (j > i) & (dx * dx + dy * dy <= rr * rr) else 0
+        if near == 0:
+            continue
+        for j in range(i + 1, n_ag):
+            dx = x[j] - xi
+            dy = y[j] - yi
+            rr = ri + radius[j]
+            if dx * dx + dy * dy > rr * rr or (sti and static[j]):
                 continue
             if _boxes_overlap(
                 xi, yi, c[i], s[i], length[i], width[i], x[j], y[j], c[j], s[j], length[j], width[j]
@@ -444,7 +438,7 @@ def _record_checks(
                 collision[w] = True
                 if first_coll[w] < 0:
                     first_coll[w] = t
-                if i == 0 or j == 0:
+                if i == 0:
                     ego_coll[w] = True
     # off-road: any corner of a vehicle box beyond the carriageway by more than the tolerance
     for i in range(n_ag):
@@ -470,7 +464,7 @@ def _record_checks(
                 break
 
 
-@njit(cache=True, fastmath=FASTMATH, parallel=True)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True)
 def rollout_kernel(
     # agents [A]
     kind,
@@ -570,19 +564,12 @@ def rollout_kernel(
     exact_skip = n_ag == 0 or 0.5 * length.max() + r_max <= 20.0
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
-        fb = np.empty((24, n_ag))
+        fb = np.empty((22, n_ag))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
         # per-step results of the scalar control phase, read by the vectorised ones
-        lead_gap, lead_v, vd_now, a_stop, step_vm, step_dyaw = (
-            fb[18],
-            fb[19],
-            fb[20],
-            fb[21],
-            fb[22],
-            fb[23],
-        )
+        lead_gap, lead_v, vd_now, a_stop = fb[18], fb[19], fb[20], fb[21]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
         ib = np.zeros((5, n_ag), np.int64)
@@ -609,7 +596,6 @@ def rollout_kernel(
             hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
             mob_phase[i] = i % 10  # MOBIL runs once per second, staggered by agent
         fired = np.zeros(n_m, np.bool_)
-        order = np.argsort(x0)  # agents sorted by x for the collision sweep
         mttc = BIG
         if plan_has_lc[w]:
             d_to[0] = plan_lc_off[w]
@@ -637,8 +623,6 @@ def rollout_kernel(
                 static,
                 offroad_kind,
                 n_ag,
-                order,
-                r_max,
                 radius0,
                 lo0,
                 hi0,
@@ -922,75 +906,77 @@ def rollout_kernel(
                 a_cmd = -mu_g if a_cmd < -mu_g else a_cmd
                 a_cmd = -vi / dt if vi + a_cmd * dt < 0.0 else a_cmd
                 cmd_a[i] = 0.0 if static[i] else a_cmd
-            # (3) lateral: pure pursuit on the offset path, every agent, branch-free
+            # (3) lateral: pure pursuit on the offset path (scalar: the rare lane change and
+            #     lateral-acceleration limit cost divisions only when they apply)
             for i in range(n_ag):
+                if static[i]:
+                    cmd_k[i] = 0.0
+                    continue
                 vv = max(v[i], 0.0)
                 ld = 1.5 if point[i] else min(25.0, max(4.0, 0.9 * vv + 2.0))
                 pid = path_id[i]
                 kk = min(idx[i] + int(ld * inv_ds[i]) + 1, path_n[i] - 1)
-                # a lane change under way: the offset at the look-ahead time, else its target
-                u = (time + ld / max(vv, 1.0) - lc_t0[i]) / lc_dur[i]
-                off_lc = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
-                off = d_to[i] if time > lc_t0[i] + lc_dur[i] else off_lc
+                if time > lc_t0[i] + lc_dur[i]:
+                    off = d_to[i]  # no lane change under way: hold the target offset
+                else:
+                    u = (time + ld / max(vv, 1.0) - lc_t0[i]) / lc_dur[i]
+                    off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
                 tx = path[pid, kk, 0] - path[pid, kk, 3] * off - x[i]
                 ty = path[pid, kk, 1] + path[pid, kk, 2] * off - y[i]
                 lx = tx * c[i] + ty * s[i]
                 ly = -tx * s[i] + ty * c[i]
                 l2 = lx * lx + ly * ly
                 curv = 2.0 * ly / l2 if l2 > 1e-6 else 0.0
-                km = kmax[i]
                 if lx < 0.05:
-                    curv = km if ly >= 0 else -km
+                    curv = kmax[i] if ly >= 0 else -kmax[i]
+                kl = kmax[i]
                 vm = vv + 0.5 * cmd_a[i] * dt
-                kl = alat_max[i] / (vm * vm)  # lateral-acceleration limit
-                kl = kl if (abs(curv) * vm * vm > alat_max[i]) & (kl < km) else km
-                curv = kl if curv > kl else curv
-                curv = -kl if curv < -kl else curv
-                cmd_k[i] = 0.0 if static[i] else curv
+                if abs(curv) * vm * vm > alat_max[i]:  # lateral-acceleration limit
+                    kl = min(kl, alat_max[i] / (vm * vm))
+                if curv > kl:
+                    curv = kl
+                if curv < -kl:
+                    curv = -kl
+                cmd_k[i] = curv
             # ---------------------------------------------------------- integrate
             if t == n_t - 1:
                 for i in range(n_ag):
                     rec[4, t, i] = acc[i] if not static[i] else 0.0
                 break
-            # kinematic bicycle on curvature, branch-free (vectorises): (cos, sin) rotated by
-            # a Taylor series for small yaw steps; the rare large step is redone with trig
-            # below. Static agents keep their state.
             for i in range(n_ag):
-                st_i = static[i]
+                if static[i]:
+                    rec[4, t, i] = 0.0
+                    continue
                 a_i = cmd_a[i]
                 v_new = v[i] + a_i * dt
-                a_i = -v[i] / dt if v_new < 0.0 else a_i
-                v_new = 0.0 if v_new < 0.0 else v_new
+                if v_new < 0.0:
+                    v_new = 0.0
+                    a_i = -v[i] / dt
                 vm = 0.5 * (v[i] + v_new)
                 dyaw = vm * cmd_k[i] * dt
-                big = abs(dyaw) >= 0.05
-                step_vm[i] = vm
-                step_dyaw[i] = dyaw
-                h = 0.5 * dyaw
-                ch = 1.0 - 0.5 * h * h
-                sh = h - h * h * h / 6.0
-                cm = c[i] * ch - s[i] * sh
-                sm = s[i] * ch + c[i] * sh
-                c2 = cm * ch - sm * sh
-                s2 = sm * ch + cm * sh
-                nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
-                keep = st_i | big
-                x[i] = x[i] if keep else x[i] + vm * cm * dt
-                y[i] = y[i] if keep else y[i] + vm * sm * dt
-                c[i] = c[i] if keep else c2 * nrm
-                s[i] = s[i] if keep else s2 * nrm
-                yaw[i] = yaw[i] if st_i else yaw[i] + dyaw
-                v[i] = v[i] if st_i else v_new
-                acc[i] = acc[i] if st_i else a_i
-                rec[4, t, i] = 0.0 if st_i else a_i
-            for i in range(n_ag):
-                if static[i] or abs(step_dyaw[i]) < 0.05:
-                    continue
-                ym = yaw[i] - 0.5 * step_dyaw[i]
-                x[i] += step_vm[i] * math.cos(ym) * dt
-                y[i] += step_vm[i] * math.sin(ym) * dt
-                c[i] = math.cos(yaw[i])
-                s[i] = math.sin(yaw[i])
+                yaw[i] += dyaw
+                v[i] = v_new
+                acc[i] = a_i
+                if abs(dyaw) < 0.05:  # rotate (cos, sin) by Taylor series: no trig per step
+                    h = 0.5 * dyaw
+                    ch = 1.0 - 0.5 * h * h
+                    sh = h - h * h * h / 6.0
+                    cm = c[i] * ch - s[i] * sh
+                    sm = s[i] * ch + c[i] * sh
+                    x[i] += vm * cm * dt
+                    y[i] += vm * sm * dt
+                    c2 = cm * ch - sm * sh
+                    s2 = sm * ch + cm * sh
+                    nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
+                    c[i] = c2 * nrm
+                    s[i] = s2 * nrm
+                else:
+                    ym = yaw[i] - 0.5 * dyaw
+                    x[i] += vm * math.cos(ym) * dt
+                    y[i] += vm * math.sin(ym) * dt
+                    c[i] = math.cos(yaw[i])
+                    s[i] = math.sin(yaw[i])
+                rec[4, t, i] = a_i
         min_ttc[w] = mttc
         # the step loop records time-major (one cache line per step and signal); the
         # outputs are agent-major [W, A, T]: one blocked transpose per world
@@ -1026,79 +1012,157 @@ def rollout_kernel(
         )
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _checks_world(
     w, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
 ):
     """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) of world ``w``
-    from its recorded (float32) trajectories; see :func:`checks_kernel`."""
+    from its recorded (float32) trajectories; see :func:`checks_kernel`.
+
+    Per agent one branch-free pass over the steps (it vectorises) answers both questions;
+    only an agent that breaks a physics bound - a bug, never a sample - is replayed by
+    :func:`_checks_agent`, the step-by-step definition, for the code of its first violation."""
     n_ag = xs.shape[1]
     n_t = xs.shape[2]
     for i in range(n_ag):
-        kd = kind[i]
-        vmax = 70.0
-        if kd == K_TRUCK:
-            vmax = 45.0
-        elif kd == K_CYCLIST:
-            vmax = 20.0
-        elif kd == K_PED:
-            vmax = 12.0
-        elif kd == K_ANIMAL:
-            vmax = 25.0
-        vehicle = kd in (K_CAR, K_TRUCK, K_CYCLIST)
-        check_comfort = role[i] == R_EGO or role[i] == R_BACKGROUND
+        vmax, vehicle, check_comfort = _agent_bounds(kind[i], role[i])
         a_lim = 1.02 * mu_g + 0.05
-        comfort = False
-        phys = 0
-        prev_yr = 0.0
+        lat_lim = 1.05 * mu_g + 0.1
+        bad = False
+        harsh = False
         for t in range(n_t - 1):
             v0 = vs[w, i, t]
             v1 = vs[w, i, t + 1]
-            if not (
-                math.isfinite(xs[w, i, t + 1])
-                and math.isfinite(ys[w, i, t + 1])
-                and math.isfinite(v1)
-                and math.isfinite(yaws[w, i, t + 1])
-            ):
-                phys = 5
-                break
+            x1 = xs[w, i, t + 1]
+            y1 = ys[w, i, t + 1]
+            yw1 = yaws[w, i, t + 1]
+            finite = math.isfinite(x1) & math.isfinite(y1) & math.isfinite(v1)
+            finite = finite & math.isfinite(yw1)
             a_fd = (v1 - v0) / dt
-            dyaw = yaws[w, i, t + 1] - yaws[w, i, t]
-            if dyaw > math.pi:
-                dyaw -= 2.0 * math.pi
-            elif dyaw < -math.pi:
-                dyaw += 2.0 * math.pi
-            yr = dyaw / dt
-            vm = 0.5 * (v0 + v1)
-            a_lat = vm * yr
-            ddx = xs[w, i, t + 1] - xs[w, i, t]
-            ddy = ys[w, i, t + 1] - ys[w, i, t]
+            yr = _wrap_pi(yw1 - yaws[w, i, t]) / dt
+            a_lat = 0.5 * (v0 + v1) * yr
+            ddx = x1 - xs[w, i, t]
+            ddy = y1 - ys[w, i, t]
             dist = math.sqrt(ddx * ddx + ddy * ddy)
-            if phys == 0:
-                if abs(a_fd) > a_lim:
-                    phys = 1
-                elif vehicle and abs(a_lat) > 1.05 * mu_g + 0.1:
-                    phys = 2
-                elif v1 > vmax or v1 < -1e-3:
-                    phys = 3
-                elif dist > max(v0, v1) * dt * 1.02 + 0.01:
-                    phys = 4
-            if check_comfort and not comfort:
-                if a_fd < -4.05 or a_fd > 2.40 or abs(a_lat) > 4.89 or abs(yr) > 0.95:
+            bad |= (
+                (not finite)
+                | (abs(a_fd) > a_lim)
+                | (vehicle & (abs(a_lat) > lat_lim))
+                | (v1 > vmax)
+                | (v1 < -1e-3)
+                | (dist > max(v0, v1) * dt * 1.02 + 0.01)
+            )
+            # 3-step differences: a light smoothing, like nuPlan's filtered signals
+            tp = max(t, 3)
+            yr_prev = _wrap_pi(yaws[w, i, tp] - yaws[w, i, tp - 1]) / dt
+            jerk = (accs[w, i, tp] - accs[w, i, tp - 3]) / (3.0 * dt)
+            harsh |= (a_fd < -4.05) | (a_fd > 2.40) | (abs(a_lat) > 4.89) | (abs(yr) > 0.95)
+            harsh |= (t >= 3) & ((abs(jerk) > 4.13) | (abs((yr - yr_prev) / dt) > 1.93))
+        if bad:
+            _checks_agent(
+                w,
+                i,
+                xs,
+                ys,
+                yaws,
+                vs,
+                accs,
+                kind,
+                role,
+                mu_g,
+                dt,
+                comfort_out,
+                physics_out,
+                reason_out,
+            )
+            continue
+        comfort_out[w, i] = check_comfort & harsh
+        physics_out[w, i] = False
+        reason_out[w, i] = 0
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _wrap_pi(a):
+    """An angle difference [rad] brought into [-pi, pi] (one wrap: steps are small)."""
+    if a > math.pi:
+        return a - 2.0 * math.pi
+    if a < -math.pi:
+        return a + 2.0 * math.pi
+    return a
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _agent_bounds(kd, rl):
+    """(speed limit [m/s] of the kind, whether its lateral acceleration is bounded by
+    friction - vehicles -, whether comfort applies - ego and background)."""
+    vmax = 70.0
+    if kd == K_TRUCK:
+        vmax = 45.0
+    elif kd == K_CYCLIST:
+        vmax = 20.0
+    elif kd == K_PED:
+        vmax = 12.0
+    elif kd == K_ANIMAL:
+        vmax = 25.0
+    vehicle = kd in (K_CAR, K_TRUCK, K_CYCLIST)
+    return vmax, vehicle, rl in (R_EGO, R_BACKGROUND)
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _checks_agent(
+    w, i, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
+):
+    """The comfort and physics checks of agent ``i`` in world ``w``, step by step: the
+    definition :func:`_checks_world` follows, and the code of the first physics violation."""
+    n_t = xs.shape[2]
+    vmax, vehicle, check_comfort = _agent_bounds(kind[i], role[i])
+    a_lim = 1.02 * mu_g + 0.05
+    comfort = False
+    phys = 0
+    prev_yr = 0.0
+    for t in range(n_t - 1):
+        v0 = vs[w, i, t]
+        v1 = vs[w, i, t + 1]
+        if not (
+            math.isfinite(xs[w, i, t + 1])
+            and math.isfinite(ys[w, i, t + 1])
+            and math.isfinite(v1)
+            and math.isfinite(yaws[w, i, t + 1])
+        ):
+            phys = 5
+            break
+        a_fd = (v1 - v0) / dt
+        yr = _wrap_pi(yaws[w, i, t + 1] - yaws[w, i, t]) / dt
+        vm = 0.5 * (v0 + v1)
+        a_lat = vm * yr
+        ddx = xs[w, i, t + 1] - xs[w, i, t]
+        ddy = ys[w, i, t + 1] - ys[w, i, t]
+        dist = math.sqrt(ddx * ddx + ddy * ddy)
+        if phys == 0:
+            if abs(a_fd) > a_lim:
+                phys = 1
+            elif vehicle and abs(a_lat) > 1.05 * mu_g + 0.1:
+                phys = 2
+            elif v1 > vmax or v1 < -1e-3:
+                phys = 3
+            elif dist > max(v0, v1) * dt * 1.02 + 0.01:
+                phys = 4
+        if check_comfort and not comfort:
+            if a_fd < -4.05 or a_fd > 2.40 or abs(a_lat) > 4.89 or abs(yr) > 0.95:
+                comfort = True
+            elif t >= 3:
+                # 3-step differences: a light smoothing, like nuPlan's filtered signals
+                jerk = (accs[w, i, t] - accs[w, i, t - 3]) / (3.0 * dt)
+                yacc = (yr - prev_yr) / dt
+                if abs(jerk) > 4.13 or abs(yacc) > 1.93:
                     comfort = True
-                elif t >= 3:
-                    # 3-step differences: a light smoothing, like nuPlan's filtered signals
-                    jerk = (accs[w, i, t] - accs[w, i, t - 3]) / (3.0 * dt)
-                    yacc = (yr - prev_yr) / dt
-                    if abs(jerk) > 4.13 or abs(yacc) > 1.93:
-                        comfort = True
-            prev_yr = yr
-        comfort_out[w, i] = comfort
-        physics_out[w, i] = phys > 0
-        reason_out[w, i] = phys
+        prev_yr = yr
+    comfort_out[w, i] = comfort
+    physics_out[w, i] = phys > 0
+    reason_out[w, i] = phys
 
 
-@njit(cache=True, fastmath=FASTMATH, parallel=True)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True)
 def checks_kernel(
     xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
 ):
