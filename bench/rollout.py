@@ -23,6 +23,8 @@ import statistics
 import time
 from typing import Any
 
+from numba.core.dispatcher import Dispatcher
+
 from generator.world import kernels as K
 from generator.world.demo import highway_braking_scene
 from generator.world.rollout import rollout
@@ -65,27 +67,18 @@ def _config(scene: Scene, n_worlds: int, runs: int, label: str) -> dict[str, Any
     }
 
 
-_HELPERS = (
-    "_idm",
-    "_find_leader",
-    "_leader_row",
-    "_pick_leader",
-    "_smoothstep",
-    "_boxes_overlap",
-    "_lateral_road",
-    "_record_checks",
-    "_checks_world",
-)
+def _compiled_functions() -> list[str]:
+    """Every numba-compiled function of ``generator.world.kernels`` (entry points and helpers):
+    the baseline swaps all of them for their Python source, so no compiled code is left."""
+    return [name for name, f in vars(K).items() if isinstance(f, Dispatcher)]
 
 
 def _python_baseline(scene: Scene, n_worlds: int, runs: int) -> dict[str, Any]:
     """Run the kernel's Python source (no numba anywhere) on ``n_worlds`` worlds."""
-    saved = {name: getattr(K, name) for name in (*_HELPERS, "rollout_kernel", "checks_kernel")}
+    saved = {name: getattr(K, name) for name in _compiled_functions()}
     try:
-        for name in _HELPERS:
-            setattr(K, name, saved[name].py_func)
-        K.rollout_kernel = saved["rollout_kernel"].py_func
-        K.checks_kernel = saved["checks_kernel"].py_func
+        for name, fn in saved.items():
+            setattr(K, name, fn.py_func)
         med, _ = _median_ms(lambda: rollout(scene, n_worlds=n_worlds, seed=3), runs)
     finally:
         for name, fn in saved.items():

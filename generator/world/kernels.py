@@ -27,7 +27,21 @@ Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
   path frame (LLVM vectorises it), then the first smallest gap; same choice as the plain
   all-pairs scan (``tests/world/test_leader.py``). MOBIL reuses that row.
 * MOBIL lane changes for background (politeness 0, min gain 0.2 m/s², imposed braking <= 2 m/s²)
-  evaluated once per second per agent.
+  evaluated once per second per agent; skipped, exactly, when even a free road would not gain
+  enough (IDM never exceeds its free-road term).
+
+How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged by it):
+
+* Controls run in three passes over the agents: a scalar one for what branches or searches
+  (leader, virtual leaders, MOBIL), then the longitudinal command of every agent in one
+  branch-free loop that LLVM vectorises, then pure pursuit.
+* Path points are 64-byte records (x, y, tangent, curvature, speed cap): one cache line each.
+* The step loop records into a time-major [5, T, A] block; one transpose per world writes the
+  agent-major [W, A, T] outputs.
+* Checks: collisions as one bounding-circle row per agent (vectorised), separating axes only
+  for a row with a candidate; comfort/physics as one branch-free pass per agent, replayed step
+  by step (:func:`_checks_agent`) only for an agent that breaks a physics bound.
+* ``error_model="numpy"``: divisions carry no zero-check branches (none divides by zero).
 """
 
 from __future__ import annotations
@@ -1129,7 +1143,8 @@ def _checks_agent(
             and math.isfinite(v1)
             and math.isfinite(yaws[w, i, t + 1])
         ):
-            phys = 5
+            if phys == 0:  # (an earlier violation keeps its code)
+                phys = 5
             break
         a_fd = (v1 - v0) / dt
         yr = _wrap_pi(yaws[w, i, t + 1] - yaws[w, i, t]) / dt
