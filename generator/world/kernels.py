@@ -1,15 +1,12 @@
 """Numba kernels of the world rollout: one step loop over many worlds at once.
 
-Two compiled entry points (kept few on purpose: compile time counts, ``cache=True``):
-
-* :func:`rollout_kernel` - integrates W worlds x A agents x T steps in parallel over worlds
-  (``prange``) and runs the per-step checks that need the live state: oriented-box collisions
-  (bounding-circle prefilter, then separating axes), off-road corners, the ego's minimum TTC,
-  trigger firing.
-* :func:`checks_kernel` - post-hoc comfort and physics bounds from the recorded trajectories
-  (finite differences, independent of the integrator's own clamps). ``rollout_kernel`` runs the
-  same per-world check (:func:`_checks_world`) at the end of each world, while that world's
-  trajectories are still in cache, so ``rollout`` needs no second pass over [W, A, T] arrays.
+One compiled entry point, :func:`rollout_kernel` (``cache=True``): it integrates W worlds x A
+agents x T steps in parallel over worlds (``prange``) and runs the per-step checks that need
+the live state - oriented-box collisions (bounding-circle prefilter, then separating axes),
+off-road corners, the ego's minimum TTC, trigger firing. At the end of each world, while its
+trajectories are still in cache, :func:`_checks_world` adds the comfort and physics bounds
+from the recorded trajectories (finite differences, independent of the integrator's own
+clamps), so ``rollout`` needs no second pass over [W, A, T] arrays.
 
 Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
 
@@ -108,7 +105,7 @@ def _smoothstep(u: float) -> float:
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _leader_row(
-    x, y, c, s, radius, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
+    x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
 ):
     """Leader candidates of one agent, all j at once (branch-free: LLVM vectorises it).
 
@@ -134,12 +131,13 @@ def _leader_row(
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _first_min(row, n):
-    """(j, row[j]): the first index of the smallest of ``row[:n]`` (-1, NO_GAP if n == 0).
+    """(j, row[j]): the first index of the smallest of ``row[:n]``; (n, NO_GAP) when no entry
+    is below ``NO_GAP``.
 
     Four interleaved running minima (each keeps its first j), merged with ties to the lower j:
     the same answer as one ascending scan with a four times shorter dependency chain."""
     m0 = m1 = m2 = m3 = NO_GAP
-    j0 = j1 = j2 = j3 = -1
+    j0 = j1 = j2 = j3 = n  # an empty lane never wins a tie
     j = 0
     while j + 4 <= n:
         g0, g1, g2, g3 = row[j], row[j + 1], row[j + 2], row[j + 3]
@@ -157,11 +155,11 @@ def _first_min(row, n):
         j0 = j if g0 < m0 else j0
         m0 = g0 if g0 < m0 else m0
         j += 1
-    if (m1 < m0) or (m1 == m0 and j1 >= 0 and (j0 < 0 or j1 < j0)):
+    if m1 < m0 or (m1 == m0 and j1 < j0):
         m0, j0 = m1, j1
-    if (m3 < m2) or (m3 == m2 and j3 >= 0 and (j2 < 0 or j3 < j2)):
+    if m3 < m2 or (m3 == m2 and j3 < j2):
         m2, j2 = m3, j3
-    if (m2 < m0) or (m2 == m0 and j2 >= 0 and (j0 < 0 or j2 < j0)):
+    if m2 < m0 or (m2 == m0 and j2 < j0):
         m0, j0 = m2, j2
     return j0, m0
 
@@ -219,7 +217,6 @@ def _find_leader(
     c,
     s,
     v,
-    radius,
     length,
     width,
     xi,
@@ -244,7 +241,7 @@ def _find_leader(
     hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
     hli = 0.5 * length[i]
     _leader_row(
-        x, y, c, s, radius, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
+        x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
     )
     rgap[i] = NO_GAP
     if excl >= 0:
@@ -269,7 +266,6 @@ def _mobil(
     c,
     s,
     v,
-    radius,
     length,
     width,
     static,
@@ -798,7 +794,6 @@ def rollout_kernel(
                         c,
                         s,
                         v,
-                        radius,
                         length,
                         width,
                         xi,
@@ -864,7 +859,6 @@ def rollout_kernel(
                         c,
                         s,
                         v,
-                        radius,
                         length,
                         width,
                         static,
@@ -1008,7 +1002,7 @@ def rollout_kernel(
             ddy = np.float64(out_y[w, 0, t + 1]) - np.float64(out_y[w, 0, t])
             prog += math.sqrt(ddx * ddx + ddy * ddy)
         progress_out[w] = prog
-        # comfort / physics from the recorded float32 trajectories (as checks_kernel does)
+        # comfort / physics from the recorded float32 trajectories
         _checks_world(
             w,
             out_x,
@@ -1031,7 +1025,9 @@ def _checks_world(
     w, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
 ):
     """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) of world ``w``
-    from its recorded (float32) trajectories; see :func:`checks_kernel`.
+    from its recorded (float32) trajectories [W, A, T]: ``comfort_out[w, a]``,
+    ``physics_out[w, a]`` and ``reason_out[w, a]``, the code of the first physics violation
+    (1 accel, 2 lateral accel, 3 speed, 4 teleport, 5 non-finite; 0 none).
 
     Per agent one branch-free pass over the steps (it vectorises) answers both questions;
     only an agent that breaks a physics bound - a bug, never a sample - is replayed by
@@ -1175,19 +1171,3 @@ def _checks_agent(
     comfort_out[w, i] = comfort
     physics_out[w, i] = phys > 0
     reason_out[w, i] = phys
-
-
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True)
-def checks_kernel(
-    xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
-):
-    """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) per [W, A].
-
-    ``reason_out[w, a]`` gets a code of the first physics violation: 1 accel, 2 lateral accel,
-    3 speed, 4 teleport, 5 non-finite. ``rollout_kernel`` runs the same per-world check
-    (:func:`_checks_world`) itself, while the world's trajectories are still in cache.
-    """
-    for w in prange(xs.shape[0]):
-        _checks_world(
-            w, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
-        )

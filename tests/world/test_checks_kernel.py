@@ -1,6 +1,7 @@
-"""Comfort and physics checks of recorded trajectories (``kernels.checks_kernel``).
+"""Comfort and physics checks of recorded trajectories (``kernels._checks_world``, which the
+rollout kernel runs at the end of each world) and the per-step collision check.
 
-The kernel answers with one branch-free pass per agent and replays an agent step by step
+``_checks_world`` answers with one branch-free pass per agent and replays an agent step by step
 (``kernels._checks_agent``, the definition) only when a physics bound is broken. These tests
 pin the definition on hand-made trajectories and check that the fast pass agrees with it.
 """
@@ -34,20 +35,11 @@ def _run(trajs: list[dict[str, np.ndarray]], kind: int, role: int) -> tuple[np.n
     comfort = np.zeros((n_w, 1), np.bool_)
     physics = np.zeros((n_w, 1), np.bool_)
     reason = np.zeros((n_w, 1), np.int8)
-    K.checks_kernel(
-        arrs["x"],
-        arrs["y"],
-        arrs["yaw"],
-        arrs["v"],
-        arrs["a"],
-        np.array([kind], np.int64),
-        np.array([role], np.int64),
-        MU_G,
-        DT,
-        comfort,
-        physics,
-        reason,
-    )
+    kinds = np.array([kind], np.int64)
+    roles = np.array([role], np.int64)
+    rows = [arrs[k] for k in ("x", "y", "yaw", "v", "a")]
+    for w in range(n_w):
+        K._checks_world(w, *rows, kinds, roles, MU_G, DT, comfort, physics, reason)
     return comfort[:, 0], physics[:, 0], reason[:, 0]
 
 
@@ -140,7 +132,8 @@ def test_fast_pass_agrees_with_the_step_by_step_definition() -> None:
     role = np.array([K.R_EGO, K.R_BACKGROUND, K.R_HAZARD, K.R_BACKGROUND, K.R_HAZARD, 3])
     fast = [np.zeros((n_w, n_ag), np.bool_), np.zeros((n_w, n_ag), np.bool_)]
     fast.append(np.zeros((n_w, n_ag), np.int8))
-    K.checks_kernel(*arrs, kind, role, MU_G, DT, *fast)
+    for w in range(n_w):
+        K._checks_world(w, *arrs, kind, role, MU_G, DT, *fast)
     ref = [np.zeros_like(f) for f in fast]
     for w in range(n_w):
         for i in range(n_ag):

@@ -95,9 +95,20 @@ def test_indexed_leader_equals_all_pairs_scan(long_agents: bool) -> None:
         ci, si = math.cos(heading), math.sin(heading)
         hk = float(rng.choice([0.0, rng.normal(0.0, 0.01)]))
         shift = float(rng.choice([0.0, 3.7, -3.7, rng.uniform(-4.0, 4.0)]))
-        args = (wd["x"], wd["y"], wd["c"], wd["s"], wd["v"], wd["radius"], wd["length"])
+        args = (wd["x"], wd["y"], wd["c"], wd["s"], wd["v"])
         ref = _all_pairs_leader(
-            i, excl, *args, wd["width"], wd["x"][i], wd["y"][i], ci, si, hk, shift
+            i,
+            excl,
+            *args,
+            wd["radius"],
+            wd["length"],
+            wd["width"],
+            wd["x"][i],
+            wd["y"][i],
+            ci,
+            si,
+            hk,
+            shift,
         )
         exact_skip = 0.5 * wd["length"].max() + wd["radius"].max() <= 20.0
         assert exact_skip is not long_agents
@@ -106,6 +117,7 @@ def test_indexed_leader_equals_all_pairs_scan(long_agents: bool) -> None:
             i,
             excl,
             *args,
+            wd["length"],
             wd["width"],
             wd["x"][i],
             wd["y"][i],
