@@ -96,39 +96,13 @@ def test_indexed_leader_equals_all_pairs_scan(long_agents: bool) -> None:
         hk = float(rng.choice([0.0, rng.normal(0.0, 0.01)]))
         shift = float(rng.choice([0.0, 3.7, -3.7, rng.uniform(-4.0, 4.0)]))
         args = (wd["x"], wd["y"], wd["c"], wd["s"], wd["v"])
-        ref = _all_pairs_leader(
-            i,
-            excl,
-            *args,
-            wd["radius"],
-            wd["length"],
-            wd["width"],
-            wd["x"][i],
-            wd["y"][i],
-            ci,
-            si,
-            hk,
-            shift,
-        )
+        frame = (wd["x"][i], wd["y"][i], ci, si, hk, shift)
+        ref = _all_pairs_leader(i, excl, *args, wd["radius"], wd["length"], wd["width"], *frame)
         exact_skip = 0.5 * wd["length"].max() + wd["radius"].max() <= 20.0
         assert exact_skip is not long_agents
         rdx, rdy, rgap = np.empty(n), np.empty(n), np.empty(n)
         got = _find_leader(
-            i,
-            excl,
-            *args,
-            wd["length"],
-            wd["width"],
-            wd["x"][i],
-            wd["y"][i],
-            ci,
-            si,
-            hk,
-            shift,
-            exact_skip,
-            rdx,
-            rdy,
-            rgap,
+            i, excl, *args, wd["length"], wd["width"], *frame, exact_skip, rdx, rdy, rgap
         )
         assert got[0] == ref[0], f"trial {trial}: leader {got[0]} != all-pairs {ref[0]}"
         assert got[1] == pytest.approx(ref[1], abs=1e-9)
