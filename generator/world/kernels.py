@@ -20,12 +20,13 @@ Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
   bent by the path curvature; red lights, hold points and path ends are virtual stopped
   leaders), a first-order lag (reaction) on the IDM command; hazard actors track their script
   speed (P-control) and brake for non-ego leaders only. ``|a| <= mu g`` always, speed >= 0.
-* Leader search (:func:`_find_leader`): per agent one branch-free row over all agents in its
-  path frame (LLVM vectorises it), then the first smallest gap; same choice as the plain
-  all-pairs scan (``tests/world/test_leader.py``). MOBIL reuses that row.
+* Leader search (:func:`_find_leader`): per agent one branch-free pass over all agents in its
+  path frame that reduces to an integer rank key (gap to 1e-5 m, then index: LLVM vectorises
+  it, no stores), then the exact gap and crossing rule of the winner; the plain all-pairs
+  scan's choice up to gaps within 1e-5 m (``tests/world/test_leader.py``).
 * MOBIL lane changes for background (politeness 0, min gain 0.2 m/s², imposed braking <= 2 m/s²)
   evaluated once per second per agent; skipped, exactly, when even a free road would not gain
-  enough (IDM never exceeds its free-road term).
+  enough (IDM never exceeds its free-road term), before anything is passed to :func:`_mobil`.
 
 How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged by it):
 
@@ -35,10 +36,14 @@ How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged b
 * Path points are 64-byte records (x, y, tangent, curvature, speed cap): one cache line each.
 * The step loop records into a time-major [5, T, A] block; one transpose per world writes the
   agent-major [W, A, T] outputs.
-* Checks: collisions as one bounding-circle row per agent (vectorised), separating axes only
-  for a row with a candidate; comfort/physics as one branch-free pass per agent, replayed step
+* Checks: collisions as one float32 bounding-circle row per agent (16 agents per vector;
+  circles grown by ``COLL_MARGIN_M`` so that rounding never drops a pair), float64 circles and
+  separating axes only for a row with a candidate; comfort/physics as one branch-free pass per agent, replayed step
   by step (:func:`_checks_agent`) only for an agent that breaks a physics bound.
 * ``error_model="numpy"``: divisions carry no zero-check branches (none divides by zero).
+* The non-inlined :func:`_mobil` is called only on its rare path: with the shortcut inside it
+  (a call with some twenty array arguments on every MOBIL turn) the rollout measured 10 %
+  slower.
 """
 
 from __future__ import annotations
@@ -66,6 +71,13 @@ MOBIL_BSAFE = 2.0
 MOBIL_LC_S = 3.0
 CORRIDOR_MARGIN_M = 0.3
 NO_GAP = 4.0 * BIG  # "not a leader" in a leader row
+COLL_MARGIN_M = 0.01  # the float32 collision rows grow each bounding circle by this much
+# leader ranking (_rank_min): the gap clamped to +-RANK_SPAN_M and quantised to RANK_RES_M, the
+# agent index in the key's low RANK_SLOTS
+RANK_RES_M = 1.0e-5
+RANK_SPAN_M = 1.0e6
+RANK_SLOTS = 4096  # agents per rollout at most (rollout.py checks)
+RANK_NONE = np.int64(2**62)  # above every key
 OFFROAD_TOL_M = 0.3
 
 
@@ -127,6 +139,18 @@ def _leader_row(
         rdx[j] = dx
         rdy[j] = dy
         rgap[j] = gap if (dx > 0.0) & inside else NO_GAP
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _frame_row(x, y, n_ag, xi, yi, ci, si, hk, rdx, rdy):
+    """Every agent in a path frame (point (xi, yi), tangent (ci, si), curvature 2 ``hk``):
+    longitudinal ``rdx`` and lateral ``rdy`` [m], as in :func:`_leader_row`."""
+    for j in range(n_ag):
+        dxw = x[j] - xi
+        dyw = y[j] - yi
+        dx = dxw * ci + dyw * si
+        rdx[j] = dx
+        rdy[j] = -dxw * si + dyw * ci - hk * dx * dx
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
@@ -209,6 +233,30 @@ def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, 
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _rank_min(i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, above):
+    """Smallest leader rank key above ``above``: :func:`_leader_row`'s test for every j, each
+    candidate's gap quantised to ``RANK_RES_M`` with its j in the low slots, so that one
+    integer minimum (a reduction without stores: it vectorises) finds the smallest gap and,
+    among equal ones, the first j. ``RANK_NONE`` when no candidate is left."""
+    best = RANK_NONE
+    for j in range(n_ag):
+        dxw = x[j] - xi
+        dyw = y[j] - yi
+        dx = dxw * ci + dyw * si
+        dy = -dxw * si + dyw * ci - hk * dx * dx
+        acd = abs(ci * c[j] + si * s[j])
+        asd = abs(ci * s[j] - si * c[j])
+        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
+        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
+        inside = (abs(dy) <= half) | (abs(dy - shift) <= half)
+        g = min(max(gap, -RANK_SPAN_M), RANK_SPAN_M) + RANK_SPAN_M
+        key = np.int64(g * (1.0 / RANK_RES_M)) * RANK_SLOTS + j
+        ok = (dx > 0.0) & inside & (j != i) & (j != excl) & (key > above)
+        best = min(best, key if ok else RANK_NONE)
+    return best
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _find_leader(
     i,
     excl,
@@ -231,22 +279,53 @@ def _find_leader(
     rgap,
 ):
     """Leader of agent ``i`` (never itself or ``excl``): the nearest box ahead in its corridor,
-    in the frame of its path point (xi, yi), tangent (ci, si), curvature 2 ``hk``, the corridor
+    in the frame of its point (xi, yi), path tangent (ci, si), curvature 2 ``hk``, the corridor
     around the path and ``shift`` [m] beside it (a lane change under way). Returns (j, gap [m])
-    or (-1, BIG); fills ``rdx``/``rdy`` (every agent in that frame, MOBIL reuses them).
+    or (-1, BIG).
 
-    Same choice as scanning all j in ascending order (tests/world/test_leader.py checks this
-    against that scan): a vectorised row over all j, then a pick among the one or two left."""
+    Candidates are ranked by :func:`_rank_min` (gaps to 1e-5 m, first j among equal ones), the
+    first then gets its exact gap and the crossing rule, as in the plain all-pairs scan; the
+    choice is that scan's except between gaps within 1e-5 m (tests/world/test_leader.py).
+    When the scan's 20 m skip can matter (``exact_skip`` False) the rows ``rdx``/``rdy``/``rgap``
+    and the scan's order are used instead (:func:`_pick_leader`)."""
     n_ag = x.shape[0]
     hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
     hli = 0.5 * length[i]
-    _leader_row(
-        x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
-    )
-    rgap[i] = NO_GAP
-    if excl >= 0:
-        rgap[excl] = NO_GAP
-    return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i], exact_skip)
+    if not exact_skip:
+        _leader_row(
+            x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, rdx, rdy, rgap
+        )
+        rgap[i] = NO_GAP
+        if excl >= 0:
+            rgap[excl] = NO_GAP
+        return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i], False)
+    above = np.int64(-1)
+    while True:
+        above = _rank_min(
+            i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, above
+        )
+        if above == RANK_NONE:
+            return -1, BIG
+        j = above % RANK_SLOTS
+        dxw = x[j] - xi
+        dyw = y[j] - yi
+        dx = dxw * ci + dyw * si
+        acd = abs(ci * c[j] + si * s[j])
+        sdj = ci * s[j] - si * c[j]
+        asd = abs(sdj)
+        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
+        if gap <= 0.0:
+            return j, gap
+        # crossing traffic that clears the corridor before we arrive is not a leader
+        vy = v[j] * sdj
+        if abs(vy) <= 0.5:
+            return j, gap
+        dy = -dxw * si + dyw * ci - hk * dx * dx
+        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
+        t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
+        if t_clear < gap / max(v[i], 0.1):
+            continue  # not a leader: the next rank
+        return j, gap
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -254,8 +333,7 @@ def _mobil(
     w,
     i,
     vd,
-    gap,
-    vl,
+    a_cur,
     ci,
     si,
     lane_now,
@@ -281,18 +359,13 @@ def _mobil(
 ):
     """MOBIL lane-change decision of background agent ``i`` (politeness 0): -1, +1 or 0.
 
-    Uses the leader row of ``i`` (``rdx``/``rdy``: every agent in its path frame, tangent
-    (ci, si)); ``gap``/``vl`` its current leader. For each neighbour lane the new leader and
-    follower are the nearest boxes ahead / behind inside that lane's corridor (a branch-free
+    ``rdx``/``rdy``: every agent in the path frame of ``i`` (tangent (ci, si), :func:`_frame_row`);
+    ``a_cur``: its current IDM acceleration (the caller has checked that a free road would gain
+    more than ``MOBIL_GAIN`` over it). For each neighbour lane the new leader and follower are the nearest boxes ahead / behind inside that lane's corridor (a branch-free
     row, then the first smallest gap, as an ascending scan picks); the change needs gaps >= 1 m,
     a follower braking no harder than ``MOBIL_BSAFE`` and a gain > ``MOBIL_GAIN`` (a small
     keep-right bias)."""
     n_ag = v.shape[0]
-    a_cur = _idm(v[i], vd, gap, vl, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
-    # IDM never exceeds its free-road term, so no lane can gain more than that over a_cur:
-    # nothing to search when even the free road is not worth a change (exact shortcut)
-    if _idm(v[i], vd, BIG, 0.0, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i]) - a_cur <= MOBIL_GAIN:
-        return 0
     best_gain = MOBIL_GAIN
     best_dir = 0
     hli = 0.5 * length[i]
@@ -380,7 +453,7 @@ def _boxes_overlap(
     return not abs(-dx * sj + dy * cj) > hwj + hli * sd + hwi * cd
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lateral_road(
     x: float, y: float, radius: float, ox: float, oy: float, hx: float, hy: float
 ) -> float:
@@ -399,6 +472,9 @@ def _record_checks(
     y,
     c,
     s,
+    px,
+    py,
+    rad32,
     radius,
     length,
     width,
@@ -421,21 +497,25 @@ def _record_checks(
     offroad,
 ) -> None:
     # collisions: every pair with at least one mover. Per agent one branch-free row of
-    # bounding-circle tests against all later agents (it vectorises; rows are short), the
-    # separating-axis test only for a row that has a candidate (rare)
+    # bounding-circle tests against all later agents, in float32 with circles grown by
+    # COLL_MARGIN_M (one vector per row; it never misses a pair the float64 test keeps), then
+    # the float64 circles and separating axes only for a row that has a candidate (rare)
     for i in range(n_ag - 1):
+        pxi = px[i]
+        pyi = py[i]
+        r32 = rad32[i]
+        near = 0
+        for j in range(n_ag):
+            dx = px[j] - pxi
+            dy = py[j] - pyi
+            rr = r32 + rad32[j]
+            near += 1 if (j > i) & (dx * dx + dy * dy <= rr * rr) else 0
+        if near == 0:
+            continue
         xi = x[i]
         yi = y[i]
         ri = radius[i]
         sti = static[i]
-        near = 0
-        for j in range(n_ag):
-            dx = x[j] - xi
-            dy = y[j] - yi
-            rr = ri + radius[j]
-            near += 1 if (j > i) & (dx * dx + dy * dy <= rr * rr) else 0
-        if near == 0:
-            continue
         for j in range(i + 1, n_ag):
             dx = x[j] - xi
             dy = y[j] - yi
@@ -582,6 +662,10 @@ def rollout_kernel(
         lead_gap, lead_v, vd_now, a_stop = fb[18], fb[19], fb[20], fb[21]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
+        f32b = np.empty((3, n_ag), np.float32)
+        px, py, rad32 = f32b[0], f32b[1], f32b[2]
+        for i in range(n_ag):
+            rad32[i] = radius[i] + COLL_MARGIN_M
         ib = np.zeros((5, n_ag), np.int64)
         rec = np.empty((5, n_t, n_ag), np.float32)  # x, y, yaw, v, a per step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
@@ -620,6 +704,11 @@ def rollout_kernel(
                 rec[1, t, i] = y[i]
                 rec[2, t, i] = yaw[i]
                 rec[3, t, i] = v[i]
+            xr = x[0]
+            yr = y[0]
+            for i in range(n_ag):
+                px[i] = x[i] - xr
+                py[i] = y[i] - yr
             _record_checks(
                 w,
                 t,
@@ -627,6 +716,9 @@ def rollout_kernel(
                 y,
                 c,
                 s,
+                px,
+                py,
+                rad32,
                 radius,
                 length,
                 width,
@@ -755,6 +847,10 @@ def rollout_kernel(
                     lc_dur[i] = man_dur[m]
                 elif mk in (M_TURN, M_CROSS, M_RUN_RED):
                     hold_on[i] = 0
+            if t == n_t - 1:  # the last recorded state: its controls would act after the end
+                for i in range(n_ag):
+                    rec[4, t, i] = acc[i] if not static[i] else 0.0
+                break
             # ---------------------------------------------------------- controls
             # (1) per agent, scalar (searches, branches): leader - the nearest box ahead in
             #     the corridor or a virtual stopped one -, desired speed, path-end stop, MOBIL
@@ -835,7 +931,9 @@ def rollout_kernel(
                 lead_gap[i] = best_gap
                 lead_v[i] = best_vl
                 vd_now[i] = vd
-                # ---- MOBIL (background, once per second, staggered)
+                # ---- MOBIL (background, once per second, staggered). IDM never exceeds its
+                # free-road term, so no lane can gain more than that over the current
+                # acceleration: nothing to search when even a free road is not worth a change
                 if (
                     ri == R_BACKGROUND
                     and mobil_ok[i]
@@ -843,41 +941,45 @@ def rollout_kernel(
                     and v[i] > 2.0
                     and time > lc_t0[i] + lc_dur[i]
                 ):
-                    best_dir = _mobil(
-                        w,
-                        i,
-                        vd,
-                        best_gap,
-                        best_vl,
-                        ci,
-                        si,
-                        lane_k[i],
-                        lane_lo[i],
-                        lane_hi[i],
-                        lane_w,
-                        d_now[i],
-                        c,
-                        s,
-                        v,
-                        length,
-                        width,
-                        static,
-                        vdes,
-                        amax,
-                        p_b,
-                        p_t,
-                        p_s0,
-                        rdx,
-                        rdy,
-                        mlead,
-                        mfol,
-                    )
-                    if best_dir != 0:
-                        lane_k[i] += best_dir
-                        d_from[i] = d_now[i]
-                        d_to[i] = lane_k[i] * lane_w
-                        lc_t0[i] = time
-                        lc_dur[i] = MOBIL_LC_S
+                    bi, ti, s0i = p_b[w, i], p_t[w, i], p_s0[w, i]
+                    a_cur = _idm(v[i], vd, best_gap, best_vl, amax[i], bi, ti, s0i)
+                    a_free = _idm(v[i], vd, BIG, 0.0, amax[i], bi, ti, s0i)
+                    if a_free - a_cur > MOBIL_GAIN:
+                        _frame_row(x, y, n_ag, xi, yi, ci, si, hk, rdx, rdy)
+                        best_dir = _mobil(
+                            w,
+                            i,
+                            vd,
+                            a_cur,
+                            ci,
+                            si,
+                            lane_k[i],
+                            lane_lo[i],
+                            lane_hi[i],
+                            lane_w,
+                            d_now[i],
+                            c,
+                            s,
+                            v,
+                            length,
+                            width,
+                            static,
+                            vdes,
+                            amax,
+                            p_b,
+                            p_t,
+                            p_s0,
+                            rdx,
+                            rdy,
+                            mlead,
+                            mfol,
+                        )
+                        if best_dir != 0:
+                            lane_k[i] += best_dir
+                            d_from[i] = d_now[i]
+                            d_to[i] = lane_k[i] * lane_w
+                            lc_t0[i] = time
+                            lc_dur[i] = MOBIL_LC_S
             # (2) longitudinal command of every agent, branch-free (the loop vectorises):
             #     ego and background IDM through the reaction lag (or the ego's plan), hazard
             #     actors track their script speed and brake only for a leader
@@ -947,10 +1049,6 @@ def rollout_kernel(
                     curv = -kl
                 cmd_k[i] = curv
             # ---------------------------------------------------------- integrate
-            if t == n_t - 1:
-                for i in range(n_ag):
-                    rec[4, t, i] = acc[i] if not static[i] else 0.0
-                break
             for i in range(n_ag):
                 if static[i]:
                     rec[4, t, i] = 0.0

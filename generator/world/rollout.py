@@ -691,6 +691,8 @@ def rollout(
     lights = lights_scene if lights_scene.shape[0] > 0 else np.zeros((1, n_t), np.int8)
     ag, pa, m, sc = prep.agent, prep.paths, prep.man, prep.scalars
     n_ag = len(ag["kind"])
+    if n_ag > K.RANK_SLOTS:  # the leader ranking keeps an agent index in RANK_SLOTS slots
+        raise RolloutError(f"scene.agents: {n_ag} agents, at most {K.RANK_SLOTS} per rollout")
     n_m = len(m["man_agent"])
     # trajectories in recycled memory: 2160 worlds x 16 agents x 81 steps is 55 MB, whose
     # first-touch page faults cost ~10 % of a rollout (generator.buffers)

@@ -145,6 +145,32 @@ def test_fast_pass_agrees_with_the_step_by_step_definition() -> None:
     assert fast[1].any() and not fast[1].all()
 
 
+def _record_checks(
+    t: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    c: np.ndarray,
+    s: np.ndarray,
+    radius: np.ndarray,
+    length: np.ndarray,
+    width: np.ndarray,
+    static: np.ndarray,
+    collision: np.ndarray,
+    ego_coll: np.ndarray,
+    first: np.ndarray,
+) -> None:
+    """One world's per-step collision check, with the float32 rows built as the kernel does."""
+    n_ag = len(x)
+    px = (x - x[0]).astype(np.float32)
+    py = (y - y[0]).astype(np.float32)
+    rad32 = (radius + K.COLL_MARGIN_M).astype(np.float32)
+    K._record_checks(
+        0, t, x, y, c, s, px, py, rad32, radius, length, width, static,
+        np.zeros(n_ag, np.bool_), n_ag, 0.0, -1e9, 1e9, False, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0,
+        collision, ego_coll, first, np.zeros((1, n_ag), np.bool_),
+    )  # fmt: skip
+
+
 def test_collision_rows_match_all_pairs_separating_axes() -> None:
     """Per-step collision check (bounding-circle rows, then separating axes) against every
     pair tested directly; pairs of two static boxes never count, the ego flag only for the
@@ -164,13 +190,9 @@ def test_collision_rows_match_all_pairs_separating_axes() -> None:
         collision = np.zeros(1, np.bool_)
         ego_coll = np.zeros(1, np.bool_)
         first = np.full(1, -1, np.int32)
-        offroad = np.zeros((1, n_ag), np.bool_)
-        no_offroad = np.zeros(n_ag, np.bool_)
-        K._record_checks(
-            0, trial % 7, x, y, c, s, radius, length, width, static, no_offroad, n_ag,
-            0.0, -1e9, 1e9, False, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0,
-            collision, ego_coll, first, offroad,
-        )  # fmt: skip
+        _record_checks(
+            trial % 7, x, y, c, s, radius, length, width, static, collision, ego_coll, first
+        )
         want = want_ego = static_hit = False
         for i in range(n_ag):
             for j in range(i + 1, n_ag):
@@ -190,3 +212,26 @@ def test_collision_rows_match_all_pairs_separating_axes() -> None:
         seen["ego"] += want_ego
         seen["static_only"] += static_hit and not want
     assert min(seen.values()) > 0, seen  # every case occurred
+
+
+def test_float32_prefilter_keeps_corner_contacts_far_from_the_ego() -> None:
+    """Two equal boxes whose corners overlap by 0.1 um sit almost exactly one bounding-circle
+    sum apart; 3 km from the ego, float32 rounding (~2e-4 m) alone could drop the pair: the
+    grown circles keep it, and the separating axes decide in float64."""
+    length = np.array([4.6, 4.4, 4.4])
+    width = np.array([1.9, 1.8, 1.8])
+    radius = 0.5 * np.sqrt(length**2 + width**2)
+    static = np.zeros(3, np.bool_)
+    rng = np.random.default_rng(5)
+    for x1, y1 in zip(rng.uniform(2900.0, 3100.0, 60), rng.uniform(-40.0, 40.0, 60), strict=True):
+        for overlap in (1e-7, -1e-4):
+            e = overlap
+            x = np.array([0.0, x1, x1 + 4.4 - e])
+            y = np.array([0.0, y1, y1 + 1.8 - e])
+            c, s = np.ones(3), np.zeros(3)
+            collision = np.zeros(1, np.bool_)
+            ego_coll = np.zeros(1, np.bool_)
+            first = np.full(1, -1, np.int32)
+            _record_checks(3, x, y, c, s, radius, length, width, static, collision, ego_coll, first)
+            assert collision[0] == (overlap > 0), (x1, overlap)
+            assert not ego_coll[0]

@@ -1,4 +1,5 @@
-"""The kernel's vectorised leader search picks the same leader as the plain all-pairs scan."""
+"""The kernel's vectorised leader search picks the same leader as the plain all-pairs scan
+(up to gaps within the ranking resolution, ``RANK_RES_M``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from generator.world.kernels import BIG, CORRIDOR_MARGIN_M, _find_leader
+from generator.world.kernels import BIG, CORRIDOR_MARGIN_M, RANK_RES_M, _find_leader
 
 
 def _all_pairs_leader(
@@ -104,10 +105,37 @@ def test_indexed_leader_equals_all_pairs_scan(long_agents: bool) -> None:
         got = _find_leader(
             i, excl, *args, wd["length"], wd["width"], *frame, exact_skip, rdx, rdy, rgap
         )
-        assert got[0] == ref[0], f"trial {trial}: leader {got[0]} != all-pairs {ref[0]}"
-        assert got[1] == pytest.approx(ref[1], abs=1e-9)
+        if got[0] != ref[0]:  # only two gaps within the ranking resolution may swap
+            assert got[0] >= 0 and ref[0] >= 0, f"trial {trial}: {got} != all-pairs {ref}"
+            assert abs(got[1] - ref[1]) <= RANK_RES_M, f"trial {trial}: {got} != {ref}"
+        else:
+            assert got[1] == pytest.approx(ref[1], abs=1e-9)
         n_found += ref[0] >= 0
         n_ties += trial % 7 == 0 and ref[0] == n - 2
     # the random worlds exercise both outcomes and the first-index tie rule
     assert 500 < n_found < 2900
     assert n_ties > 5
+
+
+@pytest.mark.parametrize(
+    ("x1", "x2", "want"),
+    [
+        (20.0, 20.0 + 3e-5, 1),  # 30 um apart: resolved
+        (20.0 + 3e-5, 20.0, 2),
+        (20.0, 20.0, 1),  # equal gaps: the first index, as the scan
+        (35.0, 35.0 + 1e-3, 1),
+    ],
+)
+def test_leader_rank_resolution_and_first_index_rule(x1: float, x2: float, want: int) -> None:
+    x = np.array([0.0, x1, x2])
+    y = np.zeros(3)
+    c, s = np.ones(3), np.zeros(3)
+    v = np.array([20.0, 10.0, 10.0])
+    length = np.array([4.6, 4.6, 4.6])
+    width = np.full(3, 1.9)
+    rows = [np.empty(3) for _ in range(3)]
+    j, gap = _find_leader(
+        0, -1, x, y, c, s, v, length, width, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, True, *rows
+    )
+    assert j == want
+    assert gap == pytest.approx(x[want] - 4.6, abs=1e-12)
