@@ -693,6 +693,9 @@ def rollout(
     n_ag = len(ag["kind"])
     if n_ag > K.RANK_SLOTS:  # the leader ranking keeps an agent index in RANK_SLOTS slots
         raise RolloutError(f"scene.agents: {n_ag} agents, at most {K.RANK_SLOTS} per rollout")
+    extent = float(np.abs(pa["path"][..., :2]).max()) if pa["path"].size else 0.0
+    if not extent <= K.RANK_SPAN_M:  # (and the leader ranking's keys stay in range)
+        raise RolloutError(f"scene.road: paths reach {extent:.3g} m from the origin, at most 1e6")
     n_m = len(m["man_agent"])
     # trajectories in recycled memory: 2160 worlds x 16 agents x 81 steps is 55 MB, whose
     # first-touch page faults cost ~10 % of a rollout (generator.buffers)

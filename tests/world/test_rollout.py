@@ -15,6 +15,7 @@ from _world_scenes import (
 )
 
 from generator.errors import RolloutError
+from generator.world import kernels as K
 from generator.world.kernels import _boxes_overlap
 from generator.world.rollout import EgoPlan, rollout
 from scenario_library.scene import (
@@ -185,6 +186,24 @@ def test_bad_inputs_are_rejected() -> None:
         rollout(scene, n_worlds=2, ego_plans=[EgoPlan()])
     with pytest.raises(RolloutError, match="lane_change_to"):
         rollout(scene, ego_plans=[EgoPlan(lane_change_to=-5)])
+
+
+def test_scenes_beyond_the_leader_ranking_range_are_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The leader ranking keeps an agent index in RANK_SLOTS slots and needs the paths within
+    +-RANK_SPAN_M: a scene beyond either gets a RolloutError naming the field (the limits are
+    lowered here; real scenes are far inside them)."""
+    scene = lead_stopped_scene()
+    monkeypatch.setattr(K, "RANK_SLOTS", len(scene.agents) - 1)
+    with pytest.raises(RolloutError, match=r"scene\.agents: \d+ agents"):
+        rollout(scene)
+    monkeypatch.undo()
+    monkeypatch.setattr(K, "RANK_SPAN_M", 5.0)
+    with pytest.raises(RolloutError, match=r"scene\.road: paths reach"):
+        rollout(scene)
+    monkeypatch.undo()
+    rollout(scene)  # within the limits
 
 
 def test_left_turn_actor_holds_until_trigger() -> None:
