@@ -55,23 +55,21 @@ class CatalogAccess:
     async def query_clips(self, query: Any) -> Any:
         return await self.call(self.catalog.query_clips, query)
 
-    async def get_clip(self, token: str) -> Any:
-        """The record, or None when there is no such clip."""
+    async def _or_none(self, fn: Any, token: str) -> Any:
         from scenario_library.errors import CatalogNotFoundError
 
         try:
-            return await self.call(self.catalog.get_clip, token)
+            return await self.call(fn, token)
         except CatalogNotFoundError:
             return None
+
+    async def get_clip(self, token: str) -> Any:
+        """The record, or None when there is no such clip."""
+        return await self._or_none(self.catalog.get_clip, token)
 
     async def get_job(self, token: str) -> Any:
         """The job, or None when there is no such job."""
-        from scenario_library.errors import CatalogNotFoundError
-
-        try:
-            return await self.call(self.catalog.get_job, token)
-        except CatalogNotFoundError:
-            return None
+        return await self._or_none(self.catalog.get_job, token)
 
     async def stats(self) -> Any:
         return await self.call(self.catalog.stats)

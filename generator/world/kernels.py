@@ -157,64 +157,20 @@ def _frame_row(x, y, n_ag, xi, yi, ci, si, hk, rdx, rdy):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
-def _first_min(row, n):
-    """(j, row[j]): the first index of the smallest of ``row[:n]``; (n, NO_GAP) when no entry
-    is below ``NO_GAP``.
-
-    Four interleaved running minima (each keeps its first j), merged with ties to the lower j:
-    the same answer as one ascending scan with a four times shorter dependency chain."""
-    m0 = m1 = m2 = m3 = NO_GAP
-    j0 = j1 = j2 = j3 = n  # an empty lane never wins a tie
-    j = 0
-    while j + 4 <= n:
-        g0, g1, g2, g3 = row[j], row[j + 1], row[j + 2], row[j + 3]
-        j0 = j if g0 < m0 else j0
-        m0 = g0 if g0 < m0 else m0
-        j1 = j + 1 if g1 < m1 else j1
-        m1 = g1 if g1 < m1 else m1
-        j2 = j + 2 if g2 < m2 else j2
-        m2 = g2 if g2 < m2 else m2
-        j3 = j + 3 if g3 < m3 else j3
-        m3 = g3 if g3 < m3 else m3
-        j += 4
-    while j < n:
-        g0 = row[j]
-        j0 = j if g0 < m0 else j0
-        m0 = g0 if g0 < m0 else m0
-        j += 1
-    if m1 < m0 or (m1 == m0 and j1 < j0):
-        m0, j0 = m1, j1
-    if m3 < m2 or (m3 == m2 and j3 < j2):
-        m2, j2 = m3, j3
-    if m2 < m0 or (m2 == m0 and j2 < j0):
-        m0, j0 = m2, j2
-    return j0, m0
-
-
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
-def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi, exact_skip):
-    """The leader of a filled :func:`_leader_row`: the first j with the smallest gap among the
-    candidates, skipping crossing traffic that clears the corridor before we arrive.
-
-    This is the all-pairs scan's choice in ascending j. That scan also skipped any j more than
-    20 m beyond the best gap so far: it can only matter when half the agent's length plus
-    another's bounding radius exceeds 20 m (``exact_skip`` False), then the scan is replayed.
-    Returns (j, gap), (-1, BIG) if none."""
+def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi):
+    """The leader of a filled :func:`_leader_row` as the all-pairs scan picks it in ascending j:
+    the first smallest gap, skipping any j more than 20 m beyond the best gap so far and
+    crossing traffic that clears the corridor before we arrive. Only for scenes where that
+    skip can matter (half an agent's length plus another's bounding radius over 20 m); the
+    others take :func:`_rank_min`. Returns (j, gap), (-1, BIG) if none."""
     while True:
         best_gap = BIG
         best_j = -1
-        if exact_skip:
-            best_j, m = _first_min(rgap, n_ag)
-            if m < BIG:
-                best_gap = m
-            else:
-                best_j = -1
-        else:
-            for j in range(n_ag):
-                g = rgap[j]
-                if g < best_gap and rdx[j] <= best_gap + 20.0:
-                    best_gap = g
-                    best_j = j
+        for j in range(n_ag):
+            g = rgap[j]
+            if g < best_gap and rdx[j] <= best_gap + 20.0:
+                best_gap = g
+                best_j = j
         if best_j < 0:
             return -1, BIG
         # crossing traffic that clears the corridor before we arrive is not a leader
@@ -304,7 +260,7 @@ def _find_leader(
         rgap[i] = NO_GAP
         if excl >= 0:
             rgap[excl] = NO_GAP
-        return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i], False)
+        return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i])
     above = np.int64(-1)
     while True:
         above = _rank_min(

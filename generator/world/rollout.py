@@ -432,6 +432,13 @@ def _prepare(scene: Scene) -> _Prepared:
     for i, p in enumerate(paths):
         pa[path_id[i], : len(p)] = p
         pa[path_id[i], len(p) :] = p[-1]
+    # the leader ranking keeps an agent index in RANK_SLOTS slots and needs the paths within
+    # +-RANK_SPAN_M (kernels.py)
+    if len(paths) > K.RANK_SLOTS:
+        raise RolloutError(f"scene.agents: {len(paths)} agents, at most {K.RANK_SLOTS} per rollout")
+    extent = float(np.abs(pa[..., :2]).max())
+    if not extent <= K.RANK_SPAN_M:
+        raise RolloutError(f"scene.road: paths reach {extent:.3g} m from the origin, at most 1e6")
     pdict = {
         "path_id": path_id,
         "path": _path_records(pa),
@@ -691,11 +698,6 @@ def rollout(
     lights = lights_scene if lights_scene.shape[0] > 0 else np.zeros((1, n_t), np.int8)
     ag, pa, m, sc = prep.agent, prep.paths, prep.man, prep.scalars
     n_ag = len(ag["kind"])
-    if n_ag > K.RANK_SLOTS:  # the leader ranking keeps an agent index in RANK_SLOTS slots
-        raise RolloutError(f"scene.agents: {n_ag} agents, at most {K.RANK_SLOTS} per rollout")
-    extent = float(np.abs(pa["path"][..., :2]).max()) if pa["path"].size else 0.0
-    if not extent <= K.RANK_SPAN_M:  # (and the leader ranking's keys stay in range)
-        raise RolloutError(f"scene.road: paths reach {extent:.3g} m from the origin, at most 1e6")
     n_m = len(m["man_agent"])
     # trajectories in recycled memory: 2160 worlds x 16 agents x 81 steps is 55 MB, whose
     # first-touch page faults cost ~10 % of a rollout (generator.buffers)

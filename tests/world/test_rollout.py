@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 from _world_scenes import (
@@ -16,6 +18,7 @@ from _world_scenes import (
 
 from generator.errors import RolloutError
 from generator.world import kernels as K
+from generator.world import rollout as R
 from generator.world.kernels import _boxes_overlap
 from generator.world.rollout import EgoPlan, rollout
 from scenario_library.scene import (
@@ -193,16 +196,19 @@ def test_scenes_beyond_the_leader_ranking_range_are_rejected(
 ) -> None:
     """The leader ranking keeps an agent index in RANK_SLOTS slots and needs the paths within
     +-RANK_SPAN_M: a scene beyond either gets a RolloutError naming the field (the limits are
-    lowered here; real scenes are far inside them)."""
+    lowered here, and the per-scene preparation cache emptied; real scenes are far inside
+    them)."""
     scene = lead_stopped_scene()
-    monkeypatch.setattr(K, "RANK_SLOTS", len(scene.agents) - 1)
-    with pytest.raises(RolloutError, match=r"scene\.agents: \d+ agents"):
-        rollout(scene)
-    monkeypatch.undo()
-    monkeypatch.setattr(K, "RANK_SPAN_M", 5.0)
-    with pytest.raises(RolloutError, match=r"scene\.road: paths reach"):
-        rollout(scene)
-    monkeypatch.undo()
+    for name, value, message in (
+        ("RANK_SLOTS", len(scene.agents) - 1, r"scene\.agents: \d+ agents"),
+        ("RANK_SPAN_M", 5.0, r"scene\.road: paths reach"),
+    ):
+        monkeypatch.setattr(R, "_CACHE", OrderedDict())
+        monkeypatch.setattr(K, name, value)
+        with pytest.raises(RolloutError, match=message):
+            rollout(scene)
+        monkeypatch.undo()
+    monkeypatch.setattr(R, "_CACHE", OrderedDict())
     rollout(scene)  # within the limits
 
 
