@@ -219,6 +219,43 @@ def _rank_min(i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi,
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _rank_all(x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw, hl, excl, keys):
+    """:func:`_rank_min` (``above`` = -1) of every agent at once: ``keys[i]`` is agent i's
+    smallest rank key in its path frame (point (x[i], y[i]), tangent (fc[i], fs[i]),
+    curvature ``kap[i]``, corridor half-width ``hw[i]``, half-length ``hl[i]``, the lane
+    change shift ``d_to[i] - d_now[i]``), never itself or ``excl[i]``.
+
+    The loops run j outside and i inside, so that the inner loop vectorises over the agents
+    being ranked with j's values broadcast: no per-agent set-up and horizontal minimum."""
+    for i in range(n_ag):
+        keys[i] = RANK_NONE
+    for j in range(n_ag):
+        xj = x[j]
+        yj = y[j]
+        cj = c[j]
+        sj = s[j]
+        lj = length[j]
+        wj = width[j]
+        for i in range(n_ag):
+            ci = fc[i]
+            si = fs[i]
+            dxw = xj - x[i]
+            dyw = yj - y[i]
+            dx = dxw * ci + dyw * si
+            dy = -dxw * si + dyw * ci - 0.5 * kap[i] * dx * dx
+            acd = abs(ci * cj + si * sj)
+            asd = abs(ci * sj - si * cj)
+            half = hw[i] + 0.5 * (lj * asd + wj * acd)
+            gap = dx - hl[i] - 0.5 * (lj * acd + wj * asd)
+            shift = d_to[i] - d_now[i]
+            inside = (abs(dy) <= half) | (abs(dy - shift) <= half)
+            key = np.int64((gap + RANK_SPAN_M) * (1.0 / RANK_RES_M)) * RANK_SLOTS + j
+            ok = (dx > 0.0) & inside & (j != i) & (j != excl[i])
+            k0 = keys[i]
+            keys[i] = min(k0, key if ok else RANK_NONE)
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _find_leader(
     i,
     excl,
@@ -236,6 +273,7 @@ def _find_leader(
     hk,
     shift,
     exact_skip,
+    first,
     rdx,
     rdy,
     rgap,
@@ -261,11 +299,8 @@ def _find_leader(
         if excl >= 0:
             rgap[excl] = NO_GAP
         return _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, v[i])
-    above = np.int64(-1)
+    above = first  # the smallest key (_rank_all)
     while True:
-        above = _rank_min(
-            i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, above
-        )
         if above == RANK_NONE:
             return -1, BIG
         j = above % RANK_SLOTS
@@ -285,8 +320,11 @@ def _find_leader(
         dy = -dxw * si + dyw * ci - hk * dx * dx
         half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
         t_clear = (half + (dy if vy < 0.0 else -dy)) / abs(vy)
-        if t_clear < gap / max(v[i], 0.1):
-            continue  # not a leader: the next rank
+        if t_clear < gap / max(v[i], 0.1):  # not a leader: the next rank
+            above = _rank_min(
+                i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, above
+            )
+            continue
         return j, gap
 
 
@@ -615,23 +653,30 @@ def rollout_kernel(
     follows = (role == R_EGO) | (role == R_BACKGROUND)  # IDM through the reaction lag
     # the all-pairs leader scan's "20 m beyond the best gap" skip never changes its choice
     exact_skip = n_ag == 0 or 0.5 * length.max() + r_max <= 20.0
+    hw_c = 0.5 * width + CORRIDOR_MARGIN_M  # leader corridor half-width [m]
+    hl_c = 0.5 * length
+    excl_c = np.where(role == R_HAZARD, 0, -1)  # hazard actors never follow the ego
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
-        fb = np.empty((22, n_ag))
+        fb = np.empty((28, n_ag))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
         # per-step results of the scalar control phase, read by the vectorised ones
         lead_gap, lead_v, vd_now, a_stop = fb[18], fb[19], fb[20], fb[21]
+        # the path point (kx, ky) and tangent (fc, fs) at each agent's projection idx
+        kx, ky, fc, fs = fb[26], fb[27], fb[22], fb[23]
+        aim_x, aim_y = fb[24], fb[25]  # pure pursuit's target point [m]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
         f32b = np.empty((3, n_ag), np.float32)
         px, py, rad32 = f32b[0], f32b[1], f32b[2]
         for i in range(n_ag):
             rad32[i] = radius[i] + COLL_MARGIN_M
-        ib = np.zeros((5, n_ag), np.int64)
+        ib = np.zeros((6, n_ag), np.int64)
         rec = np.empty((5, n_t, n_ag), np.float32)  # x, y, yaw, v, a per step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
+        lead_key = ib[5]  # smallest leader rank key per agent (_rank_all)
         for i in range(n_ag):
             x[i] = x0[i]
             y[i] = y0[i]
@@ -641,6 +686,10 @@ def rollout_kernel(
             c[i] = math.cos(yaw0[i])
             s[i] = math.sin(yaw0[i])
             kap[i] = 0.0
+            kx[i] = path[path_id[i], idx0[i], 0]
+            ky[i] = path[path_id[i], idx0[i], 1]
+            fc[i] = path[path_id[i], idx0[i], 2]
+            fs[i] = path[path_id[i], idx0[i], 3]
             d_now[i] = d0[i]
             d_from[i] = d0[i]
             d_to[i] = d0[i]
@@ -711,10 +760,9 @@ def rollout_kernel(
                 k = idx[i]
                 nmax = path_n[i] - 2
                 # jump most of the way (the points are ds apart, the chord is never longer
-                # than the arc), then walk: the walks below end at the same segment
-                ex = x[i] - path[pid, k, 0]
-                ey = y[i] - path[pid, k, 1]
-                ahead = ex * path[pid, k, 2] + ey * path[pid, k, 3]
+                # than the arc; point and tangent of the last projection are kept in rows),
+                # then walk: the walks below end at the same segment
+                ahead = (x[i] - kx[i]) * fc[i] + (y[i] - ky[i]) * fs[i]
                 jump = int(ahead * inv_ds[i])
                 if jump > 0:
                     k = min(k + jump, nmax)
@@ -733,10 +781,16 @@ def rollout_kernel(
                     else:
                         break
                 idx[i] = k
+                pkx = path[pid, k, 0]
+                pky = path[pid, k, 1]
+                ptx = path[pid, k, 2]
+                pty = path[pid, k, 3]
+                kx[i] = pkx
+                ky[i] = pky
+                fc[i] = ptx
+                fs[i] = pty
                 kap[i] = path[pid, k, 4]
-                ex = x[i] - path[pid, k, 0]
-                ey = y[i] - path[pid, k, 1]
-                d_now[i] = -ex * path[pid, k, 3] + ey * path[pid, k, 2]
+                d_now[i] = -(x[i] - pkx) * pty + (y[i] - pky) * ptx
             # ---------------------------------------------------------- ego min TTC
             # gap / closing speed in the ego frame, counted when the other box is (or, moving
             # at constant velocity, will be at contact time) inside the ego's lateral corridor
@@ -815,6 +869,11 @@ def rollout_kernel(
                     rec[4, t, i] = acc[i] if not static[i] else 0.0
                 break
             # ---------------------------------------------------------- controls
+            # (0) every agent's smallest leader rank key, all at once (vectorised)
+            if exact_skip:
+                _rank_all(
+                    x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw_c, hl_c, excl_c, lead_key
+                )  # fmt: skip
             # (1) per agent, scalar (searches, branches): leader - the nearest box ahead in
             #     the corridor or a virtual stopped one -, desired speed, path-end stop, MOBIL
             for i in range(n_ag):
@@ -829,18 +888,14 @@ def rollout_kernel(
                 pid = path_id[i]
                 k = idx[i]
                 ds = path_ds[i]
-                s_here = (
-                    k * ds
-                    + (x[i] - path[pid, k, 0]) * path[pid, k, 2]
-                    + (y[i] - path[pid, k, 1]) * path[pid, k, 3]
-                )
+                s_here = k * ds + (x[i] - kx[i]) * fc[i] + (y[i] - ky[i]) * fs[i]
                 s_front = s_here + 0.5 * length[i]
                 # ---- leader search
                 best_gap = BIG
                 best_vl = 0.0
                 # corridor in the path frame (tangent at the projection): it follows the lane
                 # even while the agent is yawed by a lane change
-                xi, yi, ci, si = x[i], y[i], path[pid, k, 2], path[pid, k, 3]
+                xi, yi, ci, si = x[i], y[i], fc[i], fs[i]
                 hk = 0.5 * kap[i]
                 if not is_point:
                     shift = d_to[i] - d_now[i]
@@ -862,6 +917,7 @@ def rollout_kernel(
                         hk,
                         shift,
                         exact_skip,
+                        lead_key[i],
                         rdx,
                         rdy,
                         rgap,
@@ -979,12 +1035,10 @@ def rollout_kernel(
                 a_cmd = -mu_g if a_cmd < -mu_g else a_cmd
                 a_cmd = -vi / dt if vi + a_cmd * dt < 0.0 else a_cmd
                 cmd_a[i] = 0.0 if static[i] else a_cmd
-            # (3) lateral: pure pursuit on the offset path (scalar: the rare lane change and
-            #     lateral-acceleration limit cost divisions only when they apply)
+            # (3) lateral: pure pursuit on the offset path. A scalar pass looks up each agent's
+            #     target point (path records, the rare lane change), then one branch-free
+            #     pass (vectorises) turns it into a clamped curvature
             for i in range(n_ag):
-                if static[i]:
-                    cmd_k[i] = 0.0
-                    continue
                 vv = max(v[i], 0.0)
                 ld = 1.5 if point[i] else min(25.0, max(4.0, 0.9 * vv + 2.0))
                 pid = path_id[i]
@@ -994,23 +1048,25 @@ def rollout_kernel(
                 else:
                     u = (time + ld / max(vv, 1.0) - lc_t0[i]) / lc_dur[i]
                     off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
-                tx = path[pid, kk, 0] - path[pid, kk, 3] * off - x[i]
-                ty = path[pid, kk, 1] + path[pid, kk, 2] * off - y[i]
+                aim_x[i] = path[pid, kk, 0] - path[pid, kk, 3] * off
+                aim_y[i] = path[pid, kk, 1] + path[pid, kk, 2] * off
+            for i in range(n_ag):
+                vv = max(v[i], 0.0)
+                tx = aim_x[i] - x[i]
+                ty = aim_y[i] - y[i]
                 lx = tx * c[i] + ty * s[i]
                 ly = -tx * s[i] + ty * c[i]
                 l2 = lx * lx + ly * ly
                 curv = 2.0 * ly / l2 if l2 > 1e-6 else 0.0
-                if lx < 0.05:
-                    curv = kmax[i] if ly >= 0 else -kmax[i]
-                kl = kmax[i]
+                km = kmax[i]
+                curv = (km if ly >= 0 else -km) if lx < 0.05 else curv
                 vm = vv + 0.5 * cmd_a[i] * dt
-                if abs(curv) * vm * vm > alat_max[i]:  # lateral-acceleration limit
-                    kl = min(kl, alat_max[i] / (vm * vm))
-                if curv > kl:
-                    curv = kl
-                if curv < -kl:
-                    curv = -kl
-                cmd_k[i] = curv
+                vm2 = vm * vm
+                al = alat_max[i]
+                kl = min(km, al / vm2) if abs(curv) * vm2 > al else km  # lateral-accel limit
+                curv = kl if curv > kl else curv
+                curv = -kl if curv < -kl else curv
+                cmd_k[i] = 0.0 if static[i] else curv
             # ---------------------------------------------------------- integrate
             for i in range(n_ag):
                 if static[i]:

@@ -1,5 +1,6 @@
-"""The kernel's vectorised leader search picks the same leader as the plain all-pairs scan
-(up to gaps within the ranking resolution, ``RANK_RES_M``)."""
+"""The kernel's vectorised leader search (every agent's rank key at once, then the exact gap
+and crossing rule of the winner) picks the same leader as the plain all-pairs scan (up to gaps
+within the ranking resolution, ``RANK_RES_M``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import math
 import numpy as np
 import pytest
 
-from generator.world.kernels import BIG, CORRIDOR_MARGIN_M, RANK_RES_M, _find_leader
+from generator.world.kernels import (
+    BIG,
+    CORRIDOR_MARGIN_M,
+    RANK_NONE,
+    RANK_RES_M,
+    _find_leader,
+    _rank_all,
+    _rank_min,
+)
 
 
 def _all_pairs_leader(
@@ -53,6 +62,40 @@ def _all_pairs_leader(
                     continue
             best_gap, best_j = gap, j
     return best_j, best_gap
+
+
+def _kernel_leader(
+    i: int,
+    excl: int,
+    wd: dict[str, np.ndarray],
+    ci: float,
+    si: float,
+    hk: float,
+    shift: float,
+    exact_skip: bool,
+) -> tuple[tuple[int, float], np.ndarray]:
+    """What the rollout kernel does for agent i: ``_rank_all`` for every agent (agent i's frame
+    in its rows, the others' along their own heading), then ``_find_leader`` from i's key."""
+    n = len(wd["x"])
+    fc, fs = wd["c"].copy(), wd["s"].copy()
+    fc[i], fs[i] = ci, si
+    kap = np.zeros(n)
+    kap[i] = 2.0 * hk
+    d_to, d_now = np.zeros(n), np.zeros(n)
+    d_to[i] = shift
+    hw = 0.5 * wd["width"] + CORRIDOR_MARGIN_M
+    hl = 0.5 * wd["length"]
+    excl_rows = np.full(n, -1, np.int64)
+    excl_rows[i] = excl
+    keys = np.empty(n, np.int64)
+    args = (wd["x"], wd["y"], wd["c"], wd["s"], wd["length"], wd["width"], n)
+    _rank_all(*args, fc, fs, kap, d_to, d_now, hw, hl, excl_rows, keys)
+    rows = np.empty(n), np.empty(n), np.empty(n)
+    frame = (wd["x"][i], wd["y"][i], ci, si, hk, shift)
+    got = _find_leader(
+        i, excl, *args[:4], wd["v"], wd["length"], wd["width"], *frame, exact_skip, keys[i], *rows
+    )
+    return got, keys
 
 
 def _random_world(rng: np.random.Generator, n: int, long_agents: bool) -> dict[str, np.ndarray]:
@@ -101,10 +144,17 @@ def test_indexed_leader_equals_all_pairs_scan(long_agents: bool) -> None:
         ref = _all_pairs_leader(i, excl, *args, wd["radius"], wd["length"], wd["width"], *frame)
         exact_skip = 0.5 * wd["length"].max() + wd["radius"].max() <= 20.0
         assert exact_skip is not long_agents
-        rdx, rdy, rgap = np.empty(n), np.empty(n), np.empty(n)
-        got = _find_leader(
-            i, excl, *args, wd["length"], wd["width"], *frame, exact_skip, rdx, rdy, rgap
-        )
+        got, keys = _kernel_leader(i, excl, wd, ci, si, hk, shift, exact_skip)
+        # the all-at-once ranking gives each agent the key of its own one-agent pass
+        for k in range(n):
+            hw, hl = 0.5 * wd["width"][k] + CORRIDOR_MARGIN_M, 0.5 * wd["length"][k]
+            ck, sk = (ci, si) if k == i else (wd["c"][k], wd["s"][k])
+            own = _rank_min(
+                k, excl if k == i else -1, wd["x"], wd["y"], wd["c"], wd["s"], wd["length"],
+                wd["width"], n, wd["x"][k], wd["y"][k], ck, sk, hk if k == i else 0.0, hw, hl,
+                shift if k == i else 0.0, np.int64(-1),
+            )  # fmt: skip
+            assert keys[k] == own, f"trial {trial}, agent {k}: {keys[k]} != {own}"
         if got[0] != ref[0]:  # only two gaps within the ranking resolution may swap
             assert got[0] >= 0 and ref[0] >= 0, f"trial {trial}: {got} != all-pairs {ref}"
             assert abs(got[1] - ref[1]) <= RANK_RES_M, f"trial {trial}: {got} != {ref}"
@@ -133,9 +183,8 @@ def test_leader_rank_resolution_and_first_index_rule(x1: float, x2: float, want:
     v = np.array([20.0, 10.0, 10.0])
     length = np.array([4.6, 4.6, 4.6])
     width = np.full(3, 1.9)
-    rows = [np.empty(3) for _ in range(3)]
-    j, gap = _find_leader(
-        0, -1, x, y, c, s, v, length, width, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, True, *rows
-    )
+    wd = {"x": x, "y": y, "c": c, "s": s, "v": v, "length": length, "width": width}
+    (j, gap), keys = _kernel_leader(0, -1, wd, 1.0, 0.0, 0.0, 0.0, True)
     assert j == want
+    assert keys[int(np.argmax(x))] == RANK_NONE  # the front car has nobody ahead
     assert gap == pytest.approx(x[want] - 4.6, abs=1e-12)
