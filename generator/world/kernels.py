@@ -20,27 +20,35 @@ Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
   bent by the path curvature; red lights, hold points and path ends are virtual stopped
   leaders), a first-order lag (reaction) on the IDM command; hazard actors track their script
   speed (P-control) and brake for non-ego leaders only. ``|a| <= mu g`` always, speed >= 0.
-* Leader search (:func:`_find_leader`): per agent one branch-free pass over all agents in its
-  path frame that reduces to an integer rank key (gap to 1e-5 m, then index; no stores and no
-  pick afterwards), then the exact gap and crossing rule of the winner; the plain all-pairs
-  scan's choice up to gaps within 1e-5 m (``tests/world/test_leader.py``).
+* Leader search: once per step, one branch-free pass (:func:`_rank_all`) gives every agent the
+  integer rank key of its nearest candidate in its own path frame (gap to 1e-5 m, then index);
+  per agent, :func:`_find_leader` then takes the exact gap and crossing rule of the winner
+  (the next key from :func:`_rank_min` when crossing traffic is rejected). The choice is the
+  plain all-pairs scan's up to gaps within 1e-5 m (``tests/world/test_leader.py``).
 * MOBIL lane changes for background (politeness 0, min gain 0.2 m/s², imposed braking <= 2 m/s²)
   evaluated once per second per agent; skipped, exactly, when even a free road would not gain
   enough (IDM never exceeds its free-road term), before anything is passed to :func:`_mobil`.
 
 How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged by it):
 
-* Controls run in three passes over the agents: a scalar one for what branches or searches
-  (leader, virtual leaders, MOBIL), then the longitudinal command of every agent in one
-  branch-free loop that LLVM vectorises, then pure pursuit.
+* Controls run in passes over the agents: every leader rank key at once (j outside, agents
+  inside: one vector per j, no per-agent set-up or horizontal minimum), a scalar pass for what
+  branches or searches (exact leader, virtual leaders, MOBIL), the longitudinal command of
+  every agent in one branch-free loop, then pure pursuit as a scalar target lookup and a
+  branch-free curvature pass. LLVM vectorises the branch-free loops (its
+  ``-pass-remarks=loop-vectorize`` output on a build without debug info confirms it; a
+  ``NUMBA_DEBUGINFO`` build adds bounds checks and ``noinline`` and is not representative).
 * Path points are 64-byte records (x, y, tangent, curvature, speed cap): one cache line each.
-* The step loop records into a time-major [5, T, A] block; one transpose per world writes the
-  agent-major [W, A, T] outputs.
+  The point and tangent at each agent's projection are kept in rows, so the next step's
+  projection and the controls read no record for them.
+* The step loop records into the world's agent-major [5, A, T] block, which stays in cache
+  for the checks; streaming (non-temporal) stores then copy it to the [W, A, T] outputs, so
+  55 MB of trajectories per 2,160 worlds pass to memory without being read into the cache or
+  evicting the path records.
 * Checks: collisions as one float32 bounding-circle row per agent (vectorised; circles grown
   by ``COLL_MARGIN_M`` so that rounding never drops a pair), float64 circles and separating
   axes only for a row with a candidate; comfort/physics as one branch-free pass per agent,
-  replayed step
-  by step (:func:`_checks_agent`) only for an agent that breaks a physics bound.
+  replayed step by step (:func:`_checks_agent`) only for an agent that breaks a physics bound.
 * ``error_model="numpy"``: divisions carry no zero-check branches (none divides by zero).
 * The non-inlined :func:`_mobil` is called only on its rare path: with the shortcut inside it
   (a call with some twenty array arguments on every MOBIL turn) the rollout measured 10 %
@@ -52,7 +60,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no nnan/ninf: we compare with BIG
 BIG = 1.0e9
@@ -82,6 +93,32 @@ RANK_SPAN_M = 1.0e6
 RANK_SLOTS = 4096  # agents per rollout at most (rollout.py checks)
 RANK_NONE = np.int64(2**62)  # above every key
 OFFROAD_TOL_M = 0.3
+
+
+@intrinsic
+def _store_nontemporal(typingctx, arr, idx, val):
+    """``arr[idx] = val`` as a streaming (non-temporal) store: written to memory without
+    reading the line into the cache first and without evicting what the rollout still uses."""
+    sig = types.void(arr, idx, val)
+
+    def codegen(context, builder, signature, args):
+        arrty = signature.args[0]
+        ary = context.make_array(arrty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
+        value = context.cast(builder, args[2], signature.args[2], arrty.dtype)
+        store = builder.store(value, ptr)
+        one = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+        store.set_metadata("nontemporal", one)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _stream_copy(src, dst, base):
+    """``dst[base:base + len(src)] = src`` with streaming stores (one sequential stream)."""
+    for q in range(src.shape[0]):
+        _store_nontemporal(dst, base + q, src[q])
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
@@ -198,9 +235,9 @@ def _rank_min(i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi,
     integer minimum finds the smallest gap and, among equal ones, the first j (no row to
     store and pick from). ``RANK_NONE`` when no candidate is left.
 
-    In a small standalone loop LLVM vectorises it; inside the rollout kernel it stays scalar
-    (seen in the disassembly). The rollout with it, and with MOBIL's shortcut moved to the
-    caller, measured 2.8 % faster than with the stored row and pick it replaced."""
+    The kernel calls it only for the next key after a rejected winner: the first key of
+    every agent comes from :func:`_rank_all`, which gives the same keys
+    (``tests/world/test_leader.py``)."""
     best = RANK_NONE
     for j in range(n_ag):
         dxw = x[j] - xi
@@ -656,6 +693,11 @@ def rollout_kernel(
     hw_c = 0.5 * width + CORRIDOR_MARGIN_M  # leader corridor half-width [m]
     hl_c = 0.5 * length
     excl_c = np.where(role == R_HAZARD, 0, -1)  # hazard actors never follow the ego
+    flat_x = out_x.reshape(-1)
+    flat_y = out_y.reshape(-1)
+    flat_yaw = out_yaw.reshape(-1)
+    flat_v = out_v.reshape(-1)
+    flat_a = out_a.reshape(-1)
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
         fb = np.empty((28, n_ag))
@@ -674,7 +716,7 @@ def rollout_kernel(
         for i in range(n_ag):
             rad32[i] = radius[i] + COLL_MARGIN_M
         ib = np.zeros((6, n_ag), np.int64)
-        rec = np.empty((5, n_t, n_ag), np.float32)  # x, y, yaw, v, a per step
+        agm = np.empty((5, n_ag, n_t), np.float32)  # x, y, yaw, v, a per agent and step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         lead_key = ib[5]  # smallest leader rank key per agent (_rank_all)
         for i in range(n_ag):
@@ -712,10 +754,10 @@ def rollout_kernel(
             phase = t % 10
             # ---------------------------------------------------------- record state
             for i in range(n_ag):
-                rec[0, t, i] = x[i]
-                rec[1, t, i] = y[i]
-                rec[2, t, i] = yaw[i]
-                rec[3, t, i] = v[i]
+                agm[0, i, t] = x[i]
+                agm[1, i, t] = y[i]
+                agm[2, i, t] = yaw[i]
+                agm[3, i, t] = v[i]
             xr = x[0]
             yr = y[0]
             for i in range(n_ag):
@@ -773,18 +815,17 @@ def rollout_kernel(
                         k += 1
                     else:
                         break
-                while k > 0:
-                    ex = x[i] - path[pid, k, 0]
-                    ey = y[i] - path[pid, k, 1]
-                    if ex * path[pid, k, 2] + ey * path[pid, k, 3] < 0.0:
-                        k -= 1
-                    else:
-                        break
-                idx[i] = k
                 pkx = path[pid, k, 0]
                 pky = path[pid, k, 1]
                 ptx = path[pid, k, 2]
                 pty = path[pid, k, 3]
+                while k > 0 and (x[i] - pkx) * ptx + (y[i] - pky) * pty < 0.0:
+                    k -= 1
+                    pkx = path[pid, k, 0]
+                    pky = path[pid, k, 1]
+                    ptx = path[pid, k, 2]
+                    pty = path[pid, k, 3]
+                idx[i] = k
                 kx[i] = pkx
                 ky[i] = pky
                 fc[i] = ptx
@@ -866,7 +907,7 @@ def rollout_kernel(
                     hold_on[i] = 0
             if t == n_t - 1:  # the last recorded state: its controls would act after the end
                 for i in range(n_ag):
-                    rec[4, t, i] = acc[i] if not static[i] else 0.0
+                    agm[4, i, t] = acc[i] if not static[i] else 0.0
                 break
             # ---------------------------------------------------------- controls
             # (0) every agent's smallest leader rank key, all at once (vectorised)
@@ -1070,7 +1111,7 @@ def rollout_kernel(
             # ---------------------------------------------------------- integrate
             for i in range(n_ag):
                 if static[i]:
-                    rec[4, t, i] = 0.0
+                    agm[4, i, t] = 0.0
                     continue
                 a_i = cmd_a[i]
                 v_new = v[i] + a_i * dt
@@ -1101,32 +1142,26 @@ def rollout_kernel(
                     y[i] += vm * math.sin(ym) * dt
                     c[i] = math.cos(yaw[i])
                     s[i] = math.sin(yaw[i])
-                rec[4, t, i] = a_i
+                agm[4, i, t] = a_i
         min_ttc[w] = mttc
-        # the step loop records time-major (one cache line per step and signal); the
-        # outputs are agent-major [W, A, T]: one blocked transpose per world
-        for i in range(n_ag):
-            for t in range(n_t):
-                out_x[w, i, t] = rec[0, t, i]
-                out_y[w, i, t] = rec[1, t, i]
-                out_yaw[w, i, t] = rec[2, t, i]
-                out_v[w, i, t] = rec[3, t, i]
-                out_a[w, i, t] = rec[4, t, i]
+        # the checks read the world's agent-major block while it is in cache; streaming
+        # stores then copy it to the [W, A, T] outputs (below)
         # ego progress [m]: path length of its recorded (float32) trajectory
         prog = 0.0
         for t in range(n_t - 1):
-            ddx = np.float64(out_x[w, 0, t + 1]) - np.float64(out_x[w, 0, t])
-            ddy = np.float64(out_y[w, 0, t + 1]) - np.float64(out_y[w, 0, t])
+            ddx = np.float64(agm[0, 0, t + 1]) - np.float64(agm[0, 0, t])
+            ddy = np.float64(agm[1, 0, t + 1]) - np.float64(agm[1, 0, t])
             prog += math.sqrt(ddx * ddx + ddy * ddy)
         progress_out[w] = prog
         # comfort / physics from the recorded float32 trajectories
         _checks_world(
             w,
-            out_x,
-            out_y,
-            out_yaw,
-            out_v,
-            out_a,
+            0,
+            agm[0:1],
+            agm[1:2],
+            agm[2:3],
+            agm[3:4],
+            agm[4:5],
             kind,
             role,
             mu_g,
@@ -1135,14 +1170,21 @@ def rollout_kernel(
             physics_out,
             reason_out,
         )
+        base = w * n_ag * n_t
+        _stream_copy(agm[0].reshape(-1), flat_x, base)
+        _stream_copy(agm[1].reshape(-1), flat_y, base)
+        _stream_copy(agm[2].reshape(-1), flat_yaw, base)
+        _stream_copy(agm[3].reshape(-1), flat_v, base)
+        _stream_copy(agm[4].reshape(-1), flat_a, base)
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _checks_world(
-    w, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
+    w, wi, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
 ):
     """Comfort (nuPlan bounds, ego+background) and physics bounds (all agents) of world ``w``
-    from its recorded (float32) trajectories [W, A, T]: ``comfort_out[w, a]``,
+    from its recorded (float32) trajectories, ``xs[wi]`` ... ``accs[wi]`` [A, T] (the kernel
+    passes the world's own block as ``wi`` = 0): ``comfort_out[w, a]``,
     ``physics_out[w, a]`` and ``reason_out[w, a]``, the code of the first physics violation
     (1 accel, 2 lateral accel, 3 speed, 4 teleport, 5 non-finite; 0 none).
 
@@ -1158,18 +1200,18 @@ def _checks_world(
         bad = False
         harsh = False
         for t in range(n_t - 1):
-            v0 = vs[w, i, t]
-            v1 = vs[w, i, t + 1]
-            x1 = xs[w, i, t + 1]
-            y1 = ys[w, i, t + 1]
-            yw1 = yaws[w, i, t + 1]
+            v0 = vs[wi, i, t]
+            v1 = vs[wi, i, t + 1]
+            x1 = xs[wi, i, t + 1]
+            y1 = ys[wi, i, t + 1]
+            yw1 = yaws[wi, i, t + 1]
             finite = math.isfinite(x1) & math.isfinite(y1) & math.isfinite(v1)
             finite = finite & math.isfinite(yw1)
             a_fd = (v1 - v0) / dt
-            yr = _wrap_pi(yw1 - yaws[w, i, t]) / dt
+            yr = _wrap_pi(yw1 - yaws[wi, i, t]) / dt
             a_lat = 0.5 * (v0 + v1) * yr
-            ddx = x1 - xs[w, i, t]
-            ddy = y1 - ys[w, i, t]
+            ddx = x1 - xs[wi, i, t]
+            ddy = y1 - ys[wi, i, t]
             dist = math.sqrt(ddx * ddx + ddy * ddy)
             bad |= (
                 (not finite)
@@ -1181,13 +1223,14 @@ def _checks_world(
             )
             # 3-step differences: a light smoothing, like nuPlan's filtered signals
             tp = max(t, 3)
-            yr_prev = _wrap_pi(yaws[w, i, tp] - yaws[w, i, tp - 1]) / dt
-            jerk = (accs[w, i, tp] - accs[w, i, tp - 3]) / (3.0 * dt)
+            yr_prev = _wrap_pi(yaws[wi, i, tp] - yaws[wi, i, tp - 1]) / dt
+            jerk = (accs[wi, i, tp] - accs[wi, i, tp - 3]) / (3.0 * dt)
             harsh |= (a_fd < -4.05) | (a_fd > 2.40) | (abs(a_lat) > 4.89) | (abs(yr) > 0.95)
             harsh |= (t >= 3) & ((abs(jerk) > 4.13) | (abs((yr - yr_prev) / dt) > 1.93))
         if bad:
             _checks_agent(
                 w,
+                wi,
                 i,
                 xs,
                 ys,
@@ -1237,9 +1280,10 @@ def _agent_bounds(kd, rl):
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _checks_agent(
-    w, i, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
+    w, wi, i, xs, ys, yaws, vs, accs, kind, role, mu_g, dt, comfort_out, physics_out, reason_out
 ):
-    """The comfort and physics checks of agent ``i`` in world ``w``, step by step: the
+    """The comfort and physics checks of agent ``i`` in world ``w`` (trajectories at ``wi``,
+    as in :func:`_checks_world`), step by step: the
     definition :func:`_checks_world` follows, and the code of the first physics violation."""
     n_t = xs.shape[2]
     vmax, vehicle, check_comfort = _agent_bounds(kind[i], role[i])
@@ -1248,23 +1292,23 @@ def _checks_agent(
     phys = 0
     prev_yr = 0.0
     for t in range(n_t - 1):
-        v0 = vs[w, i, t]
-        v1 = vs[w, i, t + 1]
+        v0 = vs[wi, i, t]
+        v1 = vs[wi, i, t + 1]
         if not (
-            math.isfinite(xs[w, i, t + 1])
-            and math.isfinite(ys[w, i, t + 1])
+            math.isfinite(xs[wi, i, t + 1])
+            and math.isfinite(ys[wi, i, t + 1])
             and math.isfinite(v1)
-            and math.isfinite(yaws[w, i, t + 1])
+            and math.isfinite(yaws[wi, i, t + 1])
         ):
             if phys == 0:  # (an earlier violation keeps its code)
                 phys = 5
             break
         a_fd = (v1 - v0) / dt
-        yr = _wrap_pi(yaws[w, i, t + 1] - yaws[w, i, t]) / dt
+        yr = _wrap_pi(yaws[wi, i, t + 1] - yaws[wi, i, t]) / dt
         vm = 0.5 * (v0 + v1)
         a_lat = vm * yr
-        ddx = xs[w, i, t + 1] - xs[w, i, t]
-        ddy = ys[w, i, t + 1] - ys[w, i, t]
+        ddx = xs[wi, i, t + 1] - xs[wi, i, t]
+        ddy = ys[wi, i, t + 1] - ys[wi, i, t]
         dist = math.sqrt(ddx * ddx + ddy * ddy)
         if phys == 0:
             if abs(a_fd) > a_lim:
@@ -1280,7 +1324,7 @@ def _checks_agent(
                 comfort = True
             elif t >= 3:
                 # 3-step differences: a light smoothing, like nuPlan's filtered signals
-                jerk = (accs[w, i, t] - accs[w, i, t - 3]) / (3.0 * dt)
+                jerk = (accs[wi, i, t] - accs[wi, i, t - 3]) / (3.0 * dt)
                 yacc = (yr - prev_yr) / dt
                 if abs(jerk) > 4.13 or abs(yacc) > 1.93:
                     comfort = True

@@ -39,7 +39,7 @@ def _run(trajs: list[dict[str, np.ndarray]], kind: int, role: int) -> tuple[np.n
     roles = np.array([role], np.int64)
     rows = [arrs[k] for k in ("x", "y", "yaw", "v", "a")]
     for w in range(n_w):
-        K._checks_world(w, *rows, kinds, roles, MU_G, DT, comfort, physics, reason)
+        K._checks_world(w, w, *rows, kinds, roles, MU_G, DT, comfort, physics, reason)
     return comfort[:, 0], physics[:, 0], reason[:, 0]
 
 
@@ -133,11 +133,11 @@ def test_fast_pass_agrees_with_the_step_by_step_definition() -> None:
     fast = [np.zeros((n_w, n_ag), np.bool_), np.zeros((n_w, n_ag), np.bool_)]
     fast.append(np.zeros((n_w, n_ag), np.int8))
     for w in range(n_w):
-        K._checks_world(w, *arrs, kind, role, MU_G, DT, *fast)
+        K._checks_world(w, w, *arrs, kind, role, MU_G, DT, *fast)
     ref = [np.zeros_like(f) for f in fast]
     for w in range(n_w):
         for i in range(n_ag):
-            K._checks_agent(w, i, *arrs, kind, role, MU_G, DT, *ref)
+            K._checks_agent(w, w, i, *arrs, kind, role, MU_G, DT, *ref)
     for got, want in zip(fast, ref, strict=True):
         np.testing.assert_array_equal(got, want)
     # the sample covers both answers of both checks
