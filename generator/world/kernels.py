@@ -63,7 +63,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no nnan/ninf: we compare with BIG
 BIG = 1.0e9
@@ -95,10 +95,15 @@ RANK_NONE = np.int64(2**62)  # above every key
 OFFROAD_TOL_M = 0.3
 
 
+def _store_nontemporal(arr, idx, val):
+    """``arr[idx] = val``; compiled, a streaming (non-temporal) store: written to memory
+    without reading the line into the cache first and without evicting what the rollout
+    still uses. (This Python body is what ``bench/rollout.py``'s CPython baseline runs.)"""
+    arr[idx] = val
+
+
 @intrinsic
-def _store_nontemporal(typingctx, arr, idx, val):
-    """``arr[idx] = val`` as a streaming (non-temporal) store: written to memory without
-    reading the line into the cache first and without evicting what the rollout still uses."""
+def _nontemporal_store_ir(typingctx, arr, idx, val):
     sig = types.void(arr, idx, val)
 
     def codegen(context, builder, signature, args):
@@ -107,11 +112,18 @@ def _store_nontemporal(typingctx, arr, idx, val):
         ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
         value = context.cast(builder, args[2], signature.args[2], arrty.dtype)
         store = builder.store(value, ptr)
-        one = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-        store.set_metadata("nontemporal", one)
+        store.set_metadata("nontemporal", builder.module.add_metadata([ir.IntType(32)(1)]))
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@overload(_store_nontemporal, inline="always")
+def _store_nontemporal_compiled(arr, idx, val):
+    def impl(arr, idx, val):
+        _nontemporal_store_ir(arr, idx, val)
+
+    return impl
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
