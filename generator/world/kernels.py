@@ -275,8 +275,11 @@ def _rank_all(x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw, hl,
     change shift ``d_to[i] - d_now[i]``), never itself or ``excl[i]``.
 
     The loops run j outside and i inside, so that the inner loop vectorises over the agents
-    being ranked with j's values broadcast: no per-agent set-up and horizontal minimum."""
-    for i in range(n_ag):
+    being ranked with j's values broadcast: no per-agent set-up and horizontal minimum. The
+    kernel's rows are padded to a multiple of 8 (the vector width) with NaN points, whose keys
+    come out ``RANK_NONE``: no scalar remainder loop runs whatever the agent count."""
+    n_rows = fc.shape[0]
+    for i in range(n_rows):
         keys[i] = RANK_NONE
     for j in range(n_ag):
         xj = x[j]
@@ -285,7 +288,7 @@ def _rank_all(x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw, hl,
         sj = s[j]
         lj = length[j]
         wj = width[j]
-        for i in range(n_ag):
+        for i in range(n_rows):
             ci = fc[i]
             si = fs[i]
             dxw = xj - x[i]
@@ -337,7 +340,7 @@ def _find_leader(
     choice is that scan's except between gaps within 1e-5 m (tests/world/test_leader.py).
     When the scan's 20 m skip can matter (``exact_skip`` False) the rows ``rdx``/``rdy``/``rgap``
     and the scan's order are used instead (:func:`_pick_leader`)."""
-    n_ag = x.shape[0]
+    n_ag = length.shape[0]  # (the kernel's rows x, y, ... are padded beyond it)
     hwi = 0.5 * width[i] + CORRIDOR_MARGIN_M
     hli = 0.5 * length[i]
     if not exact_skip:
@@ -415,7 +418,7 @@ def _mobil(
     row, then the first smallest gap, as an ascending scan picks); the change needs gaps >= 1 m,
     a follower braking no harder than ``MOBIL_BSAFE`` and a gain > ``MOBIL_GAIN`` (a small
     keep-right bias)."""
-    n_ag = v.shape[0]
+    n_ag = length.shape[0]  # (the kernel's rows v, ... are padded beyond it)
     best_gain = MOBIL_GAIN
     best_dir = 0
     hli = 0.5 * length[i]
@@ -702,9 +705,15 @@ def rollout_kernel(
     follows = (role == R_EGO) | (role == R_BACKGROUND)  # IDM through the reaction lag
     # the all-pairs leader scan's "20 m beyond the best gap" skip never changes its choice
     exact_skip = n_ag == 0 or 0.5 * length.max() + r_max <= 20.0
-    hw_c = 0.5 * width + CORRIDOR_MARGIN_M  # leader corridor half-width [m]
-    hl_c = 0.5 * length
-    excl_c = np.where(role == R_HAZARD, 0, -1)  # hazard actors never follow the ego
+    # per-agent rows are padded to a multiple of the vector width (_rank_all)
+    n_pad = (n_ag + 7) // 8 * 8
+    hw_c = np.zeros(n_pad)  # leader corridor half-width [m]
+    hl_c = np.zeros(n_pad)  # half-length [m]
+    excl_c = np.full(n_pad, -1, np.int64)  # hazard actors never follow the ego
+    for i in range(n_ag):
+        hw_c[i] = 0.5 * width[i] + CORRIDOR_MARGIN_M
+        hl_c[i] = 0.5 * length[i]
+        excl_c[i] = 0 if role[i] == R_HAZARD else -1
     flat_x = out_x.reshape(-1)
     flat_y = out_y.reshape(-1)
     flat_yaw = out_yaw.reshape(-1)
@@ -712,7 +721,7 @@ def rollout_kernel(
     flat_a = out_a.reshape(-1)
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
-        fb = np.empty((28, n_ag))
+        fb = np.zeros((28, n_pad))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
@@ -727,7 +736,7 @@ def rollout_kernel(
         px, py, rad32 = f32b[0], f32b[1], f32b[2]
         for i in range(n_ag):
             rad32[i] = radius[i] + COLL_MARGIN_M
-        ib = np.zeros((6, n_ag), np.int64)
+        ib = np.zeros((6, n_pad), np.int64)
         agm = np.empty((5, n_ag, n_t), np.float32)  # x, y, yaw, v, a per agent and step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         lead_key = ib[5]  # smallest leader rank key per agent (_rank_all)
@@ -755,6 +764,9 @@ def rollout_kernel(
             idx[i] = idx0[i]
             hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
             mob_phase[i] = i % 10  # MOBIL runs once per second, staggered by agent
+        for i in range(n_ag, n_pad):  # padding: NaN points never rank as leaders
+            x[i] = np.nan
+            y[i] = np.nan
         fired = np.zeros(n_m, np.bool_)
         mttc = BIG
         if plan_has_lc[w]:

@@ -77,23 +77,29 @@ def _kernel_leader(
     """What the rollout kernel does for agent i: ``_rank_all`` for every agent (agent i's frame
     in its rows, the others' along their own heading), then ``_find_leader`` from i's key."""
     n = len(wd["x"])
-    fc, fs = wd["c"].copy(), wd["s"].copy()
+    n_pad = (n + 7) // 8 * 8  # the kernel pads its rows with NaN points
+    xp, yp = np.full(n_pad, np.nan), np.full(n_pad, np.nan)
+    xp[:n], yp[:n] = wd["x"], wd["y"]
+    fc, fs = np.zeros(n_pad), np.zeros(n_pad)
+    fc[:n], fs[:n] = wd["c"], wd["s"]
     fc[i], fs[i] = ci, si
-    kap = np.zeros(n)
+    kap, d_to, d_now = np.zeros(n_pad), np.zeros(n_pad), np.zeros(n_pad)
     kap[i] = 2.0 * hk
-    d_to, d_now = np.zeros(n), np.zeros(n)
     d_to[i] = shift
-    hw = 0.5 * wd["width"] + CORRIDOR_MARGIN_M
-    hl = 0.5 * wd["length"]
-    excl_rows = np.full(n, -1, np.int64)
+    hw, hl = np.zeros(n_pad), np.zeros(n_pad)
+    hw[:n] = 0.5 * wd["width"] + CORRIDOR_MARGIN_M
+    hl[:n] = 0.5 * wd["length"]
+    excl_rows = np.full(n_pad, -1, np.int64)
     excl_rows[i] = excl
-    keys = np.empty(n, np.int64)
-    args = (wd["x"], wd["y"], wd["c"], wd["s"], wd["length"], wd["width"], n)
-    _rank_all(*args, fc, fs, kap, d_to, d_now, hw, hl, excl_rows, keys)
+    keys = np.empty(n_pad, np.int64)
+    rest = (wd["c"], wd["s"], wd["length"], wd["width"], n)
+    _rank_all(xp, yp, *rest, fc, fs, kap, d_to, d_now, hw, hl, excl_rows, keys)
+    assert (keys[n:] == RANK_NONE).all()  # padding never ranks
+    args = (wd["x"], wd["y"], wd["c"], wd["s"])
     rows = np.empty(n), np.empty(n), np.empty(n)
     frame = (wd["x"][i], wd["y"][i], ci, si, hk, shift)
     got = _find_leader(
-        i, excl, *args[:4], wd["v"], wd["length"], wd["width"], *frame, exact_skip, keys[i], *rows
+        i, excl, *args, wd["v"], wd["length"], wd["width"], *frame, exact_skip, keys[i], *rows
     )
     return got, keys
 
