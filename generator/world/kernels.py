@@ -355,7 +355,7 @@ def _find_leader(
     while True:
         if above == RANK_NONE:
             return -1, BIG
-        j = above % RANK_SLOTS
+        j = above & (RANK_SLOTS - 1)  # (keys are >= 0)
         dxw = x[j] - xi
         dyw = y[j] - yi
         dx = dxw * ci + dyw * si
@@ -721,7 +721,7 @@ def rollout_kernel(
     flat_a = out_a.reshape(-1)
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
-        fb = np.zeros((28, n_pad))
+        fb = np.zeros((29, n_pad))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
@@ -729,6 +729,7 @@ def rollout_kernel(
         lead_gap, lead_v, vd_now, a_stop = fb[18], fb[19], fb[20], fb[21]
         # the path point (kx, ky) and tangent (fc, fs) at each agent's projection idx
         kx, ky, fc, fs = fb[26], fb[27], fb[22], fb[23]
+        vcap = fb[28]  # the path's speed cap there [m/s]
         aim_x, aim_y = fb[24], fb[25]  # pure pursuit's target point [m]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
@@ -753,6 +754,7 @@ def rollout_kernel(
             ky[i] = path[path_id[i], idx0[i], 1]
             fc[i] = path[path_id[i], idx0[i], 2]
             fs[i] = path[path_id[i], idx0[i], 3]
+            vcap[i] = path[path_id[i], idx0[i], 5]
             d_now[i] = d0[i]
             d_from[i] = d0[i]
             d_to[i] = d0[i]
@@ -855,6 +857,7 @@ def rollout_kernel(
                 fc[i] = ptx
                 fs[i] = pty
                 kap[i] = path[pid, k, 4]
+                vcap[i] = path[pid, k, 5]
                 d_now[i] = -(x[i] - pkx) * pty + (y[i] - pky) * ptx
             # ---------------------------------------------------------- ego min TTC
             # gap / closing speed in the ego frame, counted when the other box is (or, moving
@@ -1009,7 +1012,7 @@ def rollout_kernel(
                         a_stop[i] = -v[i] * v[i] / (2.0 * max(dist, 0.05))
                 vd = vdes[i]
                 if not is_point:
-                    vc = path[pid, k, 5]
+                    vc = vcap[i]
                     if vc < vd:
                         vd = vc
                 lead_gap[i] = best_gap
