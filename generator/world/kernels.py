@@ -241,6 +241,24 @@ def _pick_leader(rdx, rdy, rgap, n_ag, c, s, v, length, width, ci, si, hwi, vi):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _rank_key(j, dxw, dyw, ci, si, hk, cj, sj, lj, wj, hwi, hli, shift):
+    """Rank key of agent j (offset (dxw, dyw) [m], heading (cj, sj), length ``lj``, width
+    ``wj``) in a leader frame - tangent (ci, si), curvature 2 ``hk``, corridor half-width
+    ``hwi``, half-length ``hli``, lane change ``shift`` [m] -, and whether j is a candidate
+    there (ahead, inside the corridor): :func:`_leader_row`'s test, the gap quantised to
+    ``RANK_RES_M`` with j in the low ``RANK_SLOTS``."""
+    dx = dxw * ci + dyw * si
+    dy = -dxw * si + dyw * ci - hk * dx * dx
+    acd = abs(ci * cj + si * sj)
+    asd = abs(ci * sj - si * cj)
+    half = hwi + 0.5 * (lj * asd + wj * acd)
+    gap = dx - hli - 0.5 * (lj * acd + wj * asd)
+    inside = (abs(dy) <= half) | (abs(dy - shift) <= half)
+    key = np.int64((gap + RANK_SPAN_M) * (1.0 / RANK_RES_M)) * RANK_SLOTS + j
+    return key, (dx > 0.0) & inside
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _rank_min(i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi, hli, shift, above):
     """Smallest leader rank key above ``above``: :func:`_leader_row`'s test for every j, each
     candidate's gap quantised to ``RANK_RES_M`` with its j in the low slots, so that one
@@ -252,17 +270,10 @@ def _rank_min(i, excl, x, y, c, s, length, width, n_ag, xi, yi, ci, si, hk, hwi,
     (``tests/world/test_leader.py``)."""
     best = RANK_NONE
     for j in range(n_ag):
-        dxw = x[j] - xi
-        dyw = y[j] - yi
-        dx = dxw * ci + dyw * si
-        dy = -dxw * si + dyw * ci - hk * dx * dx
-        acd = abs(ci * c[j] + si * s[j])
-        asd = abs(ci * s[j] - si * c[j])
-        half = hwi + 0.5 * (length[j] * asd + width[j] * acd)
-        gap = dx - hli - 0.5 * (length[j] * acd + width[j] * asd)
-        inside = (abs(dy) <= half) | (abs(dy - shift) <= half)
-        key = np.int64((gap + RANK_SPAN_M) * (1.0 / RANK_RES_M)) * RANK_SLOTS + j
-        ok = (dx > 0.0) & inside & (j != i) & (j != excl) & (key > above)
+        key, cand = _rank_key(
+            j, x[j] - xi, y[j] - yi, ci, si, hk, c[j], s[j], length[j], width[j], hwi, hli, shift
+        )
+        ok = cand & (j != i) & (j != excl) & (key > above)
         best = min(best, key if ok else RANK_NONE)
     return best
 
@@ -289,20 +300,11 @@ def _rank_all(x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw, hl,
         lj = length[j]
         wj = width[j]
         for i in range(n_rows):
-            ci = fc[i]
-            si = fs[i]
-            dxw = xj - x[i]
-            dyw = yj - y[i]
-            dx = dxw * ci + dyw * si
-            dy = -dxw * si + dyw * ci - 0.5 * kap[i] * dx * dx
-            acd = abs(ci * cj + si * sj)
-            asd = abs(ci * sj - si * cj)
-            half = hw[i] + 0.5 * (lj * asd + wj * acd)
-            gap = dx - hl[i] - 0.5 * (lj * acd + wj * asd)
-            shift = d_to[i] - d_now[i]
-            inside = (abs(dy) <= half) | (abs(dy - shift) <= half)
-            key = np.int64((gap + RANK_SPAN_M) * (1.0 / RANK_RES_M)) * RANK_SLOTS + j
-            ok = (dx > 0.0) & inside & (j != i) & (j != excl[i])
+            key, cand = _rank_key(
+                j, xj - x[i], yj - y[i], fc[i], fs[i], 0.5 * kap[i], cj, sj, lj, wj, hw[i], hl[i],
+                d_to[i] - d_now[i],
+            )  # fmt: skip
+            ok = cand & (j != i) & (j != excl[i])
             k0 = keys[i]
             keys[i] = min(k0, key if ok else RANK_NONE)
 
@@ -335,9 +337,10 @@ def _find_leader(
     around the path and ``shift`` [m] beside it (a lane change under way). Returns (j, gap [m])
     or (-1, BIG).
 
-    Candidates are ranked by :func:`_rank_min` (gaps to 1e-5 m, first j among equal ones), the
-    first then gets its exact gap and the crossing rule, as in the plain all-pairs scan; the
-    choice is that scan's except between gaps within 1e-5 m (tests/world/test_leader.py).
+    ``first`` is i's smallest rank key (:func:`_rank_all`: gaps to 1e-5 m, first j among equal
+    ones); its j gets the exact gap and the crossing rule, as in the plain all-pairs scan, and a
+    rejected j gives way to the next key (:func:`_rank_min`). The choice is that scan's except
+    between gaps within 1e-5 m (tests/world/test_leader.py).
     When the scan's 20 m skip can matter (``exact_skip`` False) the rows ``rdx``/``rdy``/``rgap``
     and the scan's order are used instead (:func:`_pick_leader`)."""
     n_ag = length.shape[0]  # (the kernel's rows x, y, ... are padded beyond it)
@@ -727,10 +730,10 @@ def rollout_kernel(
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
         # per-step results of the scalar control phase, read by the vectorised ones
         lead_gap, lead_v, vd_now, a_stop = fb[18], fb[19], fb[20], fb[21]
-        # the path point (kx, ky) and tangent (fc, fs) at each agent's projection idx
-        kx, ky, fc, fs = fb[26], fb[27], fb[22], fb[23]
-        vcap = fb[28]  # the path's speed cap there [m/s]
-        aim_x, aim_y = fb[24], fb[25]  # pure pursuit's target point [m]
+        # the path tangent (fc, fs), point (kx, ky) and speed cap [m/s] at each agent's
+        # projection idx; pure pursuit's target point [m]
+        fc, fs, kx, ky, vcap = fb[22], fb[23], fb[24], fb[25], fb[26]
+        aim_x, aim_y = fb[27], fb[28]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
         f32b = np.empty((3, n_ag), np.float32)
