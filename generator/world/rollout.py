@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 
 from generator import buffers
 from generator.errors import PhysicsViolationError, RolloutError
@@ -569,6 +570,34 @@ def light_states(scene: Scene, n_t: int, dt_s: float) -> np.ndarray:
     return out
 
 
+# per-world behaviour jitter, in draw order (one block of uniforms each): IDM a, b, T, s0 and
+# desired speed of background traffic as factors on the nominal value, then its reaction lag
+# tau [s] itself; the hazard's trigger factor, time-trigger shift [s], target-speed factor and
+# brake-deceleration factor
+_BEHAVIOUR_KEYS = ("a", "b", "t", "s0", "v0", "tau")
+_BEHAVIOUR_LO = np.array([0.8, 0.8, 0.7, 0.8, 0.9, 0.15])
+_BEHAVIOUR_HI = np.array([1.25, 1.25, 1.3, 1.3, 1.1, 0.6])
+_MANOEUVRE_LO = np.array([0.85, -0.3, 0.9, 0.85])
+_MANOEUVRE_HI = np.array([1.15, 0.3, 1.1, 1.15])
+
+
+@njit(cache=True, parallel=True)
+def _fill_behaviour(nominal, u, lo, span, background, out):
+    """``out[k, w, i]`` for world w >= 1 and background agent i: ``nominal[k, i]`` times the
+    factor ``lo[k] + span[k] * u[k, w - 1, i]`` (the last key, tau, is the draw itself); every
+    other entry is nominal. ``lo + span * u`` is ``Generator.uniform``'s own formula, so the
+    values are the ones per-key ``rng.uniform`` calls in this order would give."""
+    n_k, n_w, n_ag = out.shape
+    for w in prange(n_w):
+        for k in range(n_k):
+            for i in range(n_ag):
+                val = nominal[k, i]
+                if w > 0 and background[i]:
+                    f = lo[k] + span[k] * u[k, w - 1, i]
+                    val = f if k == n_k - 1 else val * f
+                out[k, w, i] = val
+
+
 def _sample_behaviour(
     prep: _Prepared, scene: Scene, n_worlds: int, seed: int, n_behaviours: int | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -580,33 +609,29 @@ def _sample_behaviour(
         return tile, tile_m
     nom = prep.nominal
     n_ag = len(nom["v0"])
-    p = {k: np.repeat(v[None, :], n_worlds, axis=0) for k, v in nom.items()}
     m = prep.man
     n_m = len(m["man_agent"])
     mw = {
         k: np.repeat(m[k][None, :], n_worlds, axis=0)
         for k in ("trig_val", "man_speed", "man_accel")
     }
+    # [6, W, A] in recycled memory: fresh 2160-world arrays cost more in page faults than
+    # the sampling itself (generator.buffers)
+    block = buffers.empty((len(_BEHAVIOUR_KEYS), n_worlds, n_ag), np.float64)
+    u = buffers.empty((len(_BEHAVIOUR_KEYS), max(n_worlds - 1, 0), n_ag), np.float64)
+    rng = np.random.default_rng(seed)
     if n_worlds > 1:
-        rng = np.random.default_rng(seed)
-        shape = (n_worlds - 1, n_ag)
-        bg = prep.agent["role"] == K.R_BACKGROUND
-        jit = {
-            "a": rng.uniform(0.8, 1.25, shape),
-            "b": rng.uniform(0.8, 1.25, shape),
-            "t": rng.uniform(0.7, 1.3, shape),
-            "s0": rng.uniform(0.8, 1.3, shape),
-            "v0": rng.uniform(0.9, 1.1, shape),
-        }
-        tau = rng.uniform(0.15, 0.6, shape)
-        for k, f in jit.items():
-            p[k][1:] = np.where(bg[None, :], p[k][1:] * f, p[k][1:])
-        p["tau"][1:] = np.where(bg[None, :], tau, p["tau"][1:])
-        shape_m = (n_worlds - 1, n_m)
-        f_trig = rng.uniform(0.85, 1.15, shape_m)
-        d_time = rng.uniform(-0.3, 0.3, shape_m)
-        f_speed = rng.uniform(0.9, 1.1, shape_m)
-        f_acc = rng.uniform(0.85, 1.15, shape_m)
+        rng.random(out=u)
+    nominal = np.stack([nom[k] for k in _BEHAVIOUR_KEYS])
+    background = prep.agent["role"] == K.R_BACKGROUND
+    _fill_behaviour(nominal, u, _BEHAVIOUR_LO, _BEHAVIOUR_HI - _BEHAVIOUR_LO, background, block)
+    p = {k: block[q] for q, k in enumerate(_BEHAVIOUR_KEYS)}
+    if n_worlds > 1:
+        um = rng.random((len(_MANOEUVRE_LO), n_worlds - 1, n_m))
+        f_trig, d_time, f_speed, f_acc = (
+            lo + (hi - lo) * um[q]
+            for q, (lo, hi) in enumerate(zip(_MANOEUVRE_LO, _MANOEUVRE_HI, strict=True))
+        )
         is_time = m["trig_kind"] == K.T_TIME
         tv = mw["trig_val"][1:]
         mw["trig_val"][1:] = np.where(is_time[None, :], np.maximum(tv + d_time, 0.0), tv * f_trig)
