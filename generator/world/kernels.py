@@ -32,10 +32,13 @@ Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
 How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged by it):
 
 * Controls run in passes over the agents: every leader rank key at once (j outside, agents
-  inside: one vector per j, no per-agent set-up or horizontal minimum), a scalar pass for what
-  branches or searches (exact leader, virtual leaders, MOBIL), the longitudinal command of
-  every agent in one branch-free loop, then pure pursuit as a scalar target lookup and a
-  branch-free curvature pass. LLVM vectorises the branch-free loops (its
+  inside: one vector per j, no per-agent set-up or horizontal minimum), a scalar pass for the
+  exact leader (a search), the longitudinal command of every agent in one branch-free loop
+  (virtual stopped leaders and the path-end stop included, as selects), MOBIL as a scalar pass
+  that reuses that loop's IDM term, then pure pursuit as a scalar target lookup and a
+  branch-free curvature pass. With 8 or more agents the branch-free loops run over the padded
+  rows (agent data they read is padded too), so that no scalar remainder runs; below 8 agents
+  the plain scalar loop is cheaper. LLVM vectorises the branch-free loops (its
   ``-pass-remarks=loop-vectorize`` output on a build without debug info confirms it; a
   ``NUMBA_DEBUGINFO`` build adds bounds checks and ``noinline`` and is not representative).
 * Path points are 64-byte records (x, y, tangent, curvature, speed cap): one cache line each.
@@ -710,6 +713,9 @@ def rollout_kernel(
     exact_skip = n_ag == 0 or 0.5 * length.max() + r_max <= 20.0
     # per-agent rows are padded to a multiple of the vector width (_rank_all)
     n_pad = (n_ag + 7) // 8 * 8
+    # the branch-free control passes run over the padded rows (no scalar remainder) once there
+    # are enough agents to fill a vector; below that the scalar loop is cheaper
+    n_vec = n_pad if n_ag >= 8 else n_ag
     hw_c = np.zeros(n_pad)  # leader corridor half-width [m]
     hl_c = np.zeros(n_pad)  # half-length [m]
     excl_c = np.full(n_pad, -1, np.int64)  # hazard actors never follow the ego
@@ -717,6 +723,32 @@ def rollout_kernel(
         hw_c[i] = 0.5 * width[i] + CORRIDOR_MARGIN_M
         hl_c[i] = 0.5 * length[i]
         excl_c[i] = 0 if role[i] == R_HAZARD else -1
+    # what the vectorised control passes read of the agents, padded as well (the padding is
+    # static: its lanes compute values nobody reads)
+    cb = np.zeros((8, n_pad))
+    ds_c, len_c, stop_c, hold_c, end_c, kmax_c, alat_c = (
+        cb[0],
+        cb[1],
+        cb[2],
+        cb[3],
+        cb[4],
+        cb[5],
+        cb[6],
+    )
+    cib = np.ones((4, n_pad), np.bool_)
+    static_c, point_c, follows_c, ego_c = cib[0], cib[1], cib[2], cib[3]
+    for i in range(n_ag):
+        ds_c[i] = path_ds[i]
+        len_c[i] = length[i]
+        stop_c[i] = stop_s[i]
+        hold_c[i] = hold_s[i]
+        end_c[i] = end_s[i]
+        kmax_c[i] = kmax[i]
+        alat_c[i] = alat_max[i]
+        static_c[i] = static[i]
+        point_c[i] = point[i]
+        follows_c[i] = follows[i]
+        ego_c[i] = role[i] == R_EGO
     flat_x = out_x.reshape(-1)
     flat_y = out_y.reshape(-1)
     flat_yaw = out_yaw.reshape(-1)
@@ -724,23 +756,27 @@ def rollout_kernel(
     flat_a = out_a.reshape(-1)
     for w in prange(n_w):
         # one float block and one int block per world (few allocations), rows as views
-        fb = np.zeros((29, n_pad))
+        fb = np.zeros((33, n_pad))
         x, y, yaw, v, acc, c, s, kap = fb[0], fb[1], fb[2], fb[3], fb[4], fb[5], fb[6], fb[7]
         d_now, d_from, d_to, lc_t0, lc_dur = fb[8], fb[9], fb[10], fb[11], fb[12]
         vdes, amax, brake_acc, cmd_a, cmd_k = fb[13], fb[14], fb[15], fb[16], fb[17]
-        # per-step results of the scalar control phase, read by the vectorised ones
-        lead_gap, lead_v, vd_now, a_stop = fb[18], fb[19], fb[20], fb[21]
+        # per-step results of one control pass read by the next: the leader's gap [m] and
+        # speed [m/s] (1), the desired speed [m/s] and IDM acceleration [m/s²] (2)
+        lead_gap, lead_v, vd_now, a_idm_row = fb[18], fb[19], fb[20], fb[21]
         # the path tangent (fc, fs), point (kx, ky) and speed cap [m/s] at each agent's
         # projection idx; pure pursuit's target point [m]
         fc, fs, kx, ky, vcap = fb[22], fb[23], fb[24], fb[25], fb[26]
         aim_x, aim_y = fb[27], fb[28]
+        # this world's behaviour parameters (IDM b [m/s²], T [s], s0 [m], reaction lag factor)
+        b_w, t_w, s0_w, lag_w = fb[29], fb[30], fb[31], fb[32]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
         f32b = np.empty((3, n_ag), np.float32)
         px, py, rad32 = f32b[0], f32b[1], f32b[2]
         for i in range(n_ag):
             rad32[i] = radius[i] + COLL_MARGIN_M
-        ib = np.zeros((6, n_pad), np.int64)
+        ib = np.zeros((7, n_pad), np.int64)
+        light_now = ib[6]
         agm = np.empty((5, n_ag, n_t), np.float32)  # x, y, yaw, v, a per agent and step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         lead_key = ib[5]  # smallest leader rank key per agent (_rank_all)
@@ -765,6 +801,10 @@ def rollout_kernel(
             lc_dur[i] = 1.0
             vdes[i] = p_v0[w, i]
             amax[i] = p_a[w, i]
+            b_w[i] = p_b[w, i]
+            t_w[i] = p_t[w, i]
+            s0_w[i] = p_s0[w, i]
+            lag_w[i] = p_lag[w, i]
             brake_acc[i] = 0.0
             idx[i] = idx0[i]
             hold_on[i] = 1 if hold_s[i] < BIG * 0.5 else 0
@@ -945,154 +985,97 @@ def rollout_kernel(
                 _rank_all(
                     x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw_c, hl_c, excl_c, lead_key
                 )  # fmt: skip
-            # (1) per agent, scalar (searches, branches): leader - the nearest box ahead in
-            #     the corridor or a virtual stopped one -, desired speed, path-end stop, MOBIL
+            # (1) per agent, scalar (searches, branches): the leader, the nearest box ahead in
+            #     the corridor (gap [m], its speed along our path [m/s])
             for i in range(n_ag):
                 lead_gap[i] = BIG
                 lead_v[i] = 0.0
-                vd_now[i] = 0.0
-                a_stop[i] = BIG
-                if static[i]:
+                if static[i] or point[i]:
                     continue
-                ri = role[i]
-                is_point = point[i]
-                pid = path_id[i]
-                k = idx[i]
-                ds = path_ds[i]
-                s_here = k * ds + (x[i] - kx[i]) * fc[i] + (y[i] - ky[i]) * fs[i]
-                s_front = s_here + 0.5 * length[i]
-                # ---- leader search
-                best_gap = BIG
-                best_vl = 0.0
                 # corridor in the path frame (tangent at the projection): it follows the lane
                 # even while the agent is yawed by a lane change
-                xi, yi, ci, si = x[i], y[i], fc[i], fs[i]
-                hk = 0.5 * kap[i]
-                if not is_point:
-                    shift = d_to[i] - d_now[i]
-                    excl = 0 if ri == R_HAZARD else -1
-                    best_j, best_gap = _find_leader(
-                        i,
-                        excl,
-                        x,
-                        y,
-                        c,
-                        s,
-                        v,
-                        length,
-                        width,
-                        xi,
-                        yi,
-                        ci,
-                        si,
-                        hk,
-                        shift,
-                        exact_skip,
-                        lead_key[i],
-                        rdx,
-                        rdy,
-                        rgap,
-                    )
-                    if best_j >= 0:
-                        best_vl = v[best_j] * (ci * c[best_j] + si * s[best_j])
-                # ---- virtual stopped leaders
+                ci, si = fc[i], fs[i]
+                best_j, best_gap = _find_leader(
+                    i,
+                    0 if role[i] == R_HAZARD else -1,
+                    x,
+                    y,
+                    c,
+                    s,
+                    v,
+                    length,
+                    width,
+                    x[i],
+                    y[i],
+                    ci,
+                    si,
+                    0.5 * kap[i],
+                    d_to[i] - d_now[i],
+                    exact_skip,
+                    lead_key[i],
+                    rdx,
+                    rdy,
+                    rgap,
+                )
+                if best_j >= 0:
+                    lead_gap[i] = best_gap
+                    lead_v[i] = v[best_j] * (ci * c[best_j] + si * s[best_j])
+            # (2) longitudinal command of every agent, branch-free (the loop vectorises; it runs
+            #     over the padded rows, so no scalar remainder): virtual stopped leaders - the
+            #     stop line of a red light (or of a yellow one too late to stop for), a hold
+            #     point -, the path end of crossing agents as a plain kinematic stop, the
+            #     desired speed capped by the path's; then ego and background IDM through the
+            #     reaction lag (or the ego's plan), hazard actors track their script speed and
+            #     brake only for a leader
+            for i in range(n_ag):  # each agent's light: 0 green (or none, or ignored), 1, 2 red
                 li = light_idx[i]
-                if li >= 0 and not ignore_red[i] and s_front < stop_s[i]:
-                    st = light_state[li, t]
-                    dist = stop_s[i] - s_front
-                    stop = st == 2 or (st == 1 and dist > v[i] * v[i] / (2.0 * 3.0))
-                    if stop and dist < best_gap:
-                        best_gap = dist
-                        best_vl = 0.0
-                if hold_on[i] and s_front < hold_s[i] + 0.5:
-                    dist = hold_s[i] - s_front
-                    if dist < best_gap:
-                        best_gap = max(dist, 0.0)
-                        best_vl = 0.0
-                if end_s[i] < BIG * 0.5:  # path end (crossing agents): a plain kinematic stop
-                    dist = end_s[i] - s_here - 0.3
-                    if dist < v[i] * v[i] / (2.0 * 1.5) + 0.2:
-                        a_stop[i] = -v[i] * v[i] / (2.0 * max(dist, 0.05))
-                vd = vdes[i]
-                if not is_point:
-                    vc = vcap[i]
-                    if vc < vd:
-                        vd = vc
-                lead_gap[i] = best_gap
-                lead_v[i] = best_vl
-                vd_now[i] = vd
-                # ---- MOBIL (background, once per second, staggered). IDM never exceeds its
-                # free-road term, so no lane can gain more than that over the current
-                # acceleration: nothing to search when even a free road is not worth a change
-                if (
-                    ri == R_BACKGROUND
-                    and mobil_ok[i]
-                    and mob_phase[i] == phase
-                    and v[i] > 2.0
-                    and time > lc_t0[i] + lc_dur[i]
-                ):
-                    bi, ti, s0i = p_b[w, i], p_t[w, i], p_s0[w, i]
-                    a_cur = _idm(v[i], vd, best_gap, best_vl, amax[i], bi, ti, s0i)
-                    a_free = _idm(v[i], vd, BIG, 0.0, amax[i], bi, ti, s0i)
-                    if a_free - a_cur > MOBIL_GAIN:
-                        _frame_row(x, y, n_ag, xi, yi, ci, si, hk, rdx, rdy)
-                        best_dir = _mobil(
-                            w,
-                            i,
-                            vd,
-                            a_cur,
-                            ci,
-                            si,
-                            lane_k[i],
-                            lane_lo[i],
-                            lane_hi[i],
-                            lane_w,
-                            d_now[i],
-                            c,
-                            s,
-                            v,
-                            length,
-                            width,
-                            static,
-                            vdes,
-                            amax,
-                            p_b,
-                            p_t,
-                            p_s0,
-                            rdx,
-                            rdy,
-                            mlead,
-                            mfol,
-                        )
-                        if best_dir != 0:
-                            lane_k[i] += best_dir
-                            d_from[i] = d_now[i]
-                            d_to[i] = lane_k[i] * lane_w
-                            lc_t0[i] = time
-                            lc_dur[i] = MOBIL_LC_S
-            # (2) longitudinal command of every agent, branch-free (the loop vectorises):
-            #     ego and background IDM through the reaction lag (or the ego's plan), hazard
-            #     actors track their script speed and brake only for a leader
+                light_now[i] = light_state[li, t] if li >= 0 and not ignore_red[i] else 0
             plan_a = plan_acc[w, min(t, plan_acc.shape[1] - 1)]
             use_plan = plan_has_acc[w]
-            for i in range(n_ag):
+            for i in range(n_vec):
                 vi = v[i]
-                vd = vd_now[i]
+                s_here = idx[i] * ds_c[i] + (x[i] - kx[i]) * fc[i] + (y[i] - ky[i]) * fs[i]
+                s_front = s_here + 0.5 * len_c[i]
                 gap = lead_gap[i]
+                vl = lead_v[i]
+                st = light_now[i]
+                dist = stop_c[i] - s_front
+                red = (st == 2) | ((st == 1) & (dist > vi * vi / (2.0 * 3.0)))
+                take = (s_front < stop_c[i]) & red & (dist < gap)
+                gap = dist if take else gap
+                vl = 0.0 if take else vl
+                dist = hold_c[i] - s_front
+                take = (hold_on[i] != 0) & (s_front < hold_c[i] + 0.5) & (dist < gap)
+                gap = max(dist, 0.0) if take else gap
+                vl = 0.0 if take else vl
+                dist = end_c[i] - s_here - 0.3
+                a_st = -vi * vi / (2.0 * max(dist, 0.05))
+                end = (end_c[i] < BIG * 0.5) & (dist < vi * vi / (2.0 * 1.5) + 0.2)
+                a_st = a_st if end else BIG
+                vd = vdes[i]
+                vc = vcap[i]
+                vd = vc if (vc < vd) & (not point_c[i]) else vd
+                sti = static_c[i]
+                gap = BIG if sti else gap
+                vl = 0.0 if sti else vl
+                vd = 0.0 if sti else vd
+                a_st = BIG if sti else a_st
+                vd_now[i] = vd
                 ai = amax[i]
-                bi = p_b[w, i]
-                haz = not follows[i]
+                bi = b_w[i]
+                haz = not follows_c[i]
                 a_idm = _idm(
                     vi,
                     max(vd, 0.2) if haz else vd,
                     gap,
-                    lead_v[i],
+                    vl,
                     max(ai, 0.5) if haz else ai,
                     bi,
-                    p_t[w, i],
-                    p_s0[w, i],
+                    t_w[i],
+                    s0_w[i],
                 )
-                a_follow = acc[i] + (a_idm - acc[i]) * p_lag[w, i]
+                a_idm_row[i] = a_idm
+                a_follow = acc[i] + (a_idm - acc[i]) * lag_w[i]
                 a_track = 2.0 * (vd - vi)
                 a_track = ai if a_track > ai else a_track
                 a_track = -bi if a_track < -bi else a_track
@@ -1100,13 +1083,68 @@ def rollout_kernel(
                 if gap < 0.5 * BIG:
                     a_track = a_idm if a_idm < a_track else a_track
                 a_cmd = a_track if haz else a_follow
-                a_cmd = plan_a if use_plan & (role[i] == R_EGO) else a_cmd
-                a_cmd = a_stop[i] if a_stop[i] < a_cmd else a_cmd
+                a_cmd = plan_a if use_plan & ego_c[i] else a_cmd
+                a_cmd = a_st if a_st < a_cmd else a_cmd
                 a_cmd = mu_g if a_cmd > mu_g else a_cmd
                 a_cmd = -mu_g if a_cmd < -mu_g else a_cmd
                 a_cmd = -vi / dt if vi + a_cmd * dt < 0.0 else a_cmd
-                cmd_a[i] = 0.0 if static[i] else a_cmd
-            # (3) lateral: pure pursuit on the offset path. A scalar pass looks up each agent's
+                cmd_a[i] = 0.0 if sti else a_cmd
+            # (3) MOBIL lane changes (background, once per second, staggered), scalar: the
+            #     current acceleration is the IDM term of (2). IDM never exceeds its free-road
+            #     term, so no lane can gain more than that over it: nothing to search when
+            #     even a free road is not worth a change
+            for i in range(n_ag):
+                if not (
+                    role[i] == R_BACKGROUND
+                    and mobil_ok[i]
+                    and not static[i]
+                    and mob_phase[i] == phase
+                    and v[i] > 2.0
+                    and time > lc_t0[i] + lc_dur[i]
+                ):
+                    continue
+                vd = vd_now[i]
+                a_cur = a_idm_row[i]
+                a_free = _idm(v[i], vd, BIG, 0.0, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
+                if a_free - a_cur > MOBIL_GAIN:
+                    xi, yi, ci, si = x[i], y[i], fc[i], fs[i]
+                    hk = 0.5 * kap[i]
+                    _frame_row(x, y, n_ag, xi, yi, ci, si, hk, rdx, rdy)
+                    best_dir = _mobil(
+                        w,
+                        i,
+                        vd,
+                        a_cur,
+                        ci,
+                        si,
+                        lane_k[i],
+                        lane_lo[i],
+                        lane_hi[i],
+                        lane_w,
+                        d_now[i],
+                        c,
+                        s,
+                        v,
+                        length,
+                        width,
+                        static,
+                        vdes,
+                        amax,
+                        p_b,
+                        p_t,
+                        p_s0,
+                        rdx,
+                        rdy,
+                        mlead,
+                        mfol,
+                    )
+                    if best_dir != 0:
+                        lane_k[i] += best_dir
+                        d_from[i] = d_now[i]
+                        d_to[i] = lane_k[i] * lane_w
+                        lc_t0[i] = time
+                        lc_dur[i] = MOBIL_LC_S
+            # (4) lateral: pure pursuit on the offset path. A scalar pass looks up each agent's
             #     target point (path records, the rare lane change), then one branch-free
             #     pass (vectorises) turns it into a clamped curvature
             for i in range(n_ag):
@@ -1121,7 +1159,7 @@ def rollout_kernel(
                     off = d_from[i] + (d_to[i] - d_from[i]) * _smoothstep(u)
                 aim_x[i] = path[pid, kk, 0] - path[pid, kk, 3] * off
                 aim_y[i] = path[pid, kk, 1] + path[pid, kk, 2] * off
-            for i in range(n_ag):
+            for i in range(n_vec):
                 vv = max(v[i], 0.0)
                 tx = aim_x[i] - x[i]
                 ty = aim_y[i] - y[i]
@@ -1129,15 +1167,15 @@ def rollout_kernel(
                 ly = -tx * s[i] + ty * c[i]
                 l2 = lx * lx + ly * ly
                 curv = 2.0 * ly / l2 if l2 > 1e-6 else 0.0
-                km = kmax[i]
+                km = kmax_c[i]
                 curv = (km if ly >= 0 else -km) if lx < 0.05 else curv
                 vm = vv + 0.5 * cmd_a[i] * dt
                 vm2 = vm * vm
-                al = alat_max[i]
+                al = alat_c[i]
                 kl = min(km, al / vm2) if abs(curv) * vm2 > al else km  # lateral-accel limit
                 curv = kl if curv > kl else curv
                 curv = -kl if curv < -kl else curv
-                cmd_k[i] = 0.0 if static[i] else curv
+                cmd_k[i] = 0.0 if static_c[i] else curv
             # ---------------------------------------------------------- integrate
             for i in range(n_ag):
                 if static[i]:
