@@ -725,21 +725,12 @@ def rollout_kernel(
         excl_c[i] = 0 if role[i] == R_HAZARD else -1
     # what the vectorised control passes read of the agents, padded as well (the padding is
     # static: its lanes compute values nobody reads)
-    cb = np.zeros((8, n_pad))
-    ds_c, len_c, stop_c, hold_c, end_c, kmax_c, alat_c = (
-        cb[0],
-        cb[1],
-        cb[2],
-        cb[3],
-        cb[4],
-        cb[5],
-        cb[6],
-    )
+    cb = np.zeros((6, n_pad))
+    ds_c, stop_c, hold_c, end_c, kmax_c, alat_c = cb[0], cb[1], cb[2], cb[3], cb[4], cb[5]
     cib = np.ones((4, n_pad), np.bool_)
     static_c, point_c, follows_c, ego_c = cib[0], cib[1], cib[2], cib[3]
     for i in range(n_ag):
         ds_c[i] = path_ds[i]
-        len_c[i] = length[i]
         stop_c[i] = stop_s[i]
         hold_c[i] = hold_s[i]
         end_c[i] = end_s[i]
@@ -1020,8 +1011,8 @@ def rollout_kernel(
                 if best_j >= 0:
                     lead_gap[i] = best_gap
                     lead_v[i] = v[best_j] * (ci * c[best_j] + si * s[best_j])
-            # (2) longitudinal command of every agent, branch-free (the loop vectorises; it runs
-            #     over the padded rows, so no scalar remainder): virtual stopped leaders - the
+            # (2) longitudinal command of every agent, branch-free (the loop vectorises; with 8+
+            #     agents it runs over the padded rows, so no scalar remainder): virtual stopped leaders - the
             #     stop line of a red light (or of a yellow one too late to stop for), a hold
             #     point -, the path end of crossing agents as a plain kinematic stop, the
             #     desired speed capped by the path's; then ego and background IDM through the
@@ -1035,7 +1026,7 @@ def rollout_kernel(
             for i in range(n_vec):
                 vi = v[i]
                 s_here = idx[i] * ds_c[i] + (x[i] - kx[i]) * fc[i] + (y[i] - ky[i]) * fs[i]
-                s_front = s_here + 0.5 * len_c[i]
+                s_front = s_here + hl_c[i]
                 gap = lead_gap[i]
                 vl = lead_v[i]
                 st = light_now[i]
@@ -1105,7 +1096,7 @@ def rollout_kernel(
                     continue
                 vd = vd_now[i]
                 a_cur = a_idm_row[i]
-                a_free = _idm(v[i], vd, BIG, 0.0, amax[i], p_b[w, i], p_t[w, i], p_s0[w, i])
+                a_free = _idm(v[i], vd, BIG, 0.0, amax[i], b_w[i], t_w[i], s0_w[i])
                 if a_free - a_cur > MOBIL_GAIN:
                     xi, yi, ci, si = x[i], y[i], fc[i], fs[i]
                     hk = 0.5 * kap[i]

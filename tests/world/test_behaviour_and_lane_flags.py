@@ -57,13 +57,11 @@ def test_behaviour_samples_are_the_documented_uniform_draws(n_worlds: int, seed:
 
 
 def _reference_flags(
-    xs: np.ndarray,
     ys: np.ndarray,
     yaws: np.ndarray,
     i: int,
     length: float,
     width: float,
-    s_e: np.ndarray,
     lo: float,
     hi: float,
     thr: float,
@@ -91,7 +89,7 @@ def test_lane_flags_decided_by_extent_bounds_match_the_exact_extent() -> None:
     flags = np.empty((3, n_w, n_t), np.bool_)
     for thr in (C.OVERLAP_M, 0.05):
         C._lane_flags(xs, ys, yaws, 1, 0.0, 0.0, length, width, s_e, lo, hi, 1.0, 4.5, thr, flags)
-        want = _reference_flags(xs, ys, yaws, 1, length, width, s_e, lo, hi, thr)
+        want = _reference_flags(ys, yaws, 1, length, width, lo, hi, thr)
         assert np.array_equal(flags[0], want)
         # both outcomes and the in-between cases (the ones that need sin and cos) occur
         t = ys[:, 1, :].astype(np.float64)
@@ -100,6 +98,8 @@ def test_lane_flags_decided_by_extent_bounds_match_the_exact_extent() -> None:
         )
         assert want.any() and not want.all() and undecided.sum() > 100
         assert np.array_equal(flags[1], (t > lo) & (t < hi))
+        ds = xs[:, 1, :].astype(np.float64) - s_e
+        assert np.array_equal(flags[2], (ds > -0.5 * 4.5) & (ds < C.AHEAD_M))
 
 
 def test_thin_child_enters_the_lane_as_the_exact_extents_say() -> None:
