@@ -129,6 +129,61 @@ def _store_nontemporal_compiled(arr, idx, val):
     return impl
 
 
+LANES = 16
+
+
+def _near_bits(px, py, r, base, pxi, pyi, ri):
+    bits = 0
+    for q in range(LANES):
+        dx = px[base + q] - pxi
+        dy = py[base + q] - pyi
+        rr = r[base + q] + ri
+        if dx * dx + dy * dy <= rr * rr:
+            bits |= 1 << q
+    return bits
+
+
+@intrinsic
+def _near_bits_ir(typingctx, px, py, r, base, pxi, pyi, ri):
+    sig = types.uint32(px, py, r, base, pxi, pyi, ri)
+
+    def codegen(context, builder, signature, args):
+        f32 = ir.FloatType()
+        vty = ir.VectorType(f32, LANES)
+        zeros = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+
+        def row(k):
+            arrty = signature.args[k]
+            ary = context.make_array(arrty)(context, builder, args[k])
+            ptr = cgutils.get_item_pointer(
+                context, builder, arrty, ary, [args[3]], wraparound=False
+            )
+            return builder.load(builder.bitcast(ptr, vty.as_pointer()), align=4, typ=vty)
+
+        def splat(k):
+            val = context.cast(builder, args[k], signature.args[k], types.float32)
+            v = builder.insert_element(ir.Constant(vty, ir.Undefined), val, ir.IntType(32)(0))
+            return builder.shuffle_vector(v, ir.Constant(vty, ir.Undefined), zeros)
+
+        dx = builder.fsub(row(0), splat(4))
+        dy = builder.fsub(row(1), splat(5))
+        rr = builder.fadd(row(2), splat(6))
+        d2 = builder.fadd(builder.fmul(dx, dx), builder.fmul(dy, dy))
+        near = builder.fcmp_ordered("<=", d2, builder.fmul(rr, rr))
+        bits = builder.bitcast(near, ir.IntType(LANES))
+        return builder.zext(bits, ir.IntType(32))
+
+    return sig, codegen
+
+
+@overload(_near_bits, inline="always")
+def _near_bits_compiled(px, py, r, base, pxi, pyi, ri):
+    def impl(px, py, r, base, pxi, pyi, ri):
+        return _near_bits_ir(px, py, r, base, pxi, pyi, ri)
+
+    return impl
+
+
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _stream_copy(src, dst, base):
     """``dst[base:base + len(src)] = src`` with streaming stores (one sequential stream)."""
@@ -559,16 +614,14 @@ def _record_checks(
     # bounding-circle tests against all later agents, in float32 with circles grown by
     # COLL_MARGIN_M (one vector per row; it never misses a pair the float64 test keeps), then
     # the float64 circles and separating axes only for a row that has a candidate (rare)
+    n_rows = px.shape[0]
     for i in range(n_ag - 1):
-        pxi = px[i]
-        pyi = py[i]
-        r32 = rad32[i]
         near = 0
-        for j in range(n_ag):
-            dx = px[j] - pxi
-            dy = py[j] - pyi
-            rr = r32 + rad32[j]
-            near += 1 if (j > i) & (dx * dx + dy * dy <= rr * rr) else 0
+        for b in range((i + 1) // LANES * LANES, n_rows, LANES):
+            bits = _near_bits(px, py, rad32, b, px[i], py[i], rad32[i])
+            if b <= i:
+                bits &= ~((2 << (i - b)) - 1)
+            near |= bits
         if near == 0:
             continue
         xi = x[i]
@@ -762,7 +815,7 @@ def rollout_kernel(
         b_w, t_w, s0_w, lag_w = fb[29], fb[30], fb[31], fb[32]
         row = np.empty((5, n_ag))  # leader row of the agent being controlled, MOBIL rows
         rdx, rdy, rgap, mlead, mfol = row[0], row[1], row[2], row[3], row[4]
-        f32b = np.empty((3, n_ag), np.float32)
+        f32b = np.full((3, (n_ag + LANES - 1) // LANES * LANES), np.nan, np.float32)
         px, py, rad32 = f32b[0], f32b[1], f32b[2]
         for i in range(n_ag):
             rad32[i] = radius[i] + COLL_MARGIN_M
@@ -968,7 +1021,7 @@ def rollout_kernel(
                     hold_on[i] = 0
             if t == n_t - 1:  # the last recorded state: its controls would act after the end
                 for i in range(n_ag):
-                    agm[4, i, t] = acc[i] if not static[i] else 0.0
+                    agm[4, i, t] = acc[i]  # (0 for a static agent)
                 break
             # ---------------------------------------------------------- controls
             # (0) every agent's smallest leader rank key, all at once (vectorised)
@@ -1168,40 +1221,59 @@ def rollout_kernel(
                 curv = -kl if curv < -kl else curv
                 cmd_k[i] = 0.0 if static_c[i] else curv
             # ---------------------------------------------------------- integrate
-            for i in range(n_ag):
-                if static[i]:
-                    agm[4, i, t] = 0.0
-                    continue
+            # branch-free over the rows (vectorises): (cos, sin) rotated by a Taylor series,
+            # no trig per step; a turn of 0.05 rad or more in one step (rare) keeps the row
+            # unchanged here and is integrated with trig by the scalar pass after it
+            turn = 0
+            for i in range(n_vec):
+                vi = v[i]
                 a_i = cmd_a[i]
-                v_new = v[i] + a_i * dt
-                if v_new < 0.0:
-                    v_new = 0.0
-                    a_i = -v[i] / dt
-                vm = 0.5 * (v[i] + v_new)
+                v_new = vi + a_i * dt
+                stop = v_new < 0.0
+                a_i = -vi / dt if stop else a_i
+                v_new = 0.0 if stop else v_new
+                vm = 0.5 * (vi + v_new)
                 dyaw = vm * cmd_k[i] * dt
-                yaw[i] += dyaw
-                v[i] = v_new
-                acc[i] = a_i
-                if abs(dyaw) < 0.05:  # rotate (cos, sin) by Taylor series: no trig per step
-                    h = 0.5 * dyaw
-                    ch = 1.0 - 0.5 * h * h
-                    sh = h - h * h * h / 6.0
-                    cm = c[i] * ch - s[i] * sh
-                    sm = s[i] * ch + c[i] * sh
-                    x[i] += vm * cm * dt
-                    y[i] += vm * sm * dt
-                    c2 = cm * ch - sm * sh
-                    s2 = sm * ch + cm * sh
-                    nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
-                    c[i] = c2 * nrm
-                    s[i] = s2 * nrm
-                else:
+                h = 0.5 * dyaw
+                ch = 1.0 - 0.5 * h * h
+                sh = h - h * h * h / 6.0
+                cm = c[i] * ch - s[i] * sh
+                sm = s[i] * ch + c[i] * sh
+                c2 = cm * ch - sm * sh
+                s2 = sm * ch + cm * sh
+                nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
+                keep = static_c[i] | (abs(dyaw) >= 0.05)
+                turn += 0 if static_c[i] | (abs(dyaw) < 0.05) else 1
+                x[i] = x[i] if keep else x[i] + vm * cm * dt
+                y[i] = y[i] if keep else y[i] + vm * sm * dt
+                yaw[i] = yaw[i] if keep else yaw[i] + dyaw
+                v[i] = v[i] if keep else v_new
+                acc[i] = acc[i] if keep else a_i
+                c[i] = c[i] if keep else c2 * nrm
+                s[i] = s[i] if keep else s2 * nrm
+            if turn > 0:
+                for i in range(n_ag):
+                    if static[i]:
+                        continue
+                    a_i = cmd_a[i]
+                    v_new = v[i] + a_i * dt
+                    if v_new < 0.0:
+                        v_new = 0.0
+                        a_i = -v[i] / dt
+                    vm = 0.5 * (v[i] + v_new)
+                    dyaw = vm * cmd_k[i] * dt
+                    if abs(dyaw) < 0.05:
+                        continue
+                    yaw[i] += dyaw
+                    v[i] = v_new
+                    acc[i] = a_i
                     ym = yaw[i] - 0.5 * dyaw
                     x[i] += vm * math.cos(ym) * dt
                     y[i] += vm * math.sin(ym) * dt
                     c[i] = math.cos(yaw[i])
                     s[i] = math.sin(yaw[i])
-                agm[4, i, t] = a_i
+            for i in range(n_ag):
+                agm[4, i, t] = acc[i]
         min_ttc[w] = mttc
         # the checks read the world's agent-major block while it is in cache; streaming
         # stores then copy it to the [W, A, T] outputs (below)
