@@ -819,8 +819,9 @@ def rollout_kernel(
         px, py, rad32 = f32b[0], f32b[1], f32b[2]
         for i in range(n_ag):
             rad32[i] = radius[i] + COLL_MARGIN_M
-        ib = np.zeros((7, n_pad), np.int64)
+        ib = np.zeros((8, n_pad), np.int64)
         light_now = ib[6]
+        lead_open = ib[7]  # 1: the winner of the agent's rank key was rejected (pass (1))
         agm = np.empty((5, n_ag, n_t), np.float32)  # x, y, yaw, v, a per agent and step
         idx, lane_k, brake_on, hold_on, mob_phase = ib[0], ib[1], ib[2], ib[3], ib[4]
         lead_key = ib[5]  # smallest leader rank key per agent (_rank_all)
@@ -1029,9 +1030,45 @@ def rollout_kernel(
                 _rank_all(
                     x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw_c, hl_c, excl_c, lead_key
                 )  # fmt: skip
-            # (1) per agent, scalar (searches, branches): the leader, the nearest box ahead in
-            #     the corridor (gap [m], its speed along our path [m/s])
-            for i in range(n_ag):
+            # (1) the leader of every agent, the nearest box ahead in its corridor (gap [m], its
+            #     speed along our path [m/s]). The corridor is in the path frame (tangent at the
+            #     projection): it follows the lane even while the agent is yawed by a lane
+            #     change. The winner of each rank key first, branch-free over the rows (loads
+            #     by index, it vectorises); a winner that is crossing traffic clearing the
+            #     corridor before we arrive is no leader, and only those agents (rare) search
+            #     on in the scalar pass after it, as do all when the ranking is not used
+            n_open = n_ag
+            if exact_skip:
+                n_open = 0
+                for i in range(n_vec):
+                    key = lead_key[i]
+                    j = key & (RANK_SLOTS - 1)  # (RANK_NONE: 0, a valid index; not used)
+                    ci = fc[i]
+                    si = fs[i]
+                    dxw = x[j] - x[i]
+                    dyw = y[j] - y[i]
+                    dx = dxw * ci + dyw * si
+                    cd = ci * c[j] + si * s[j]
+                    sdj = ci * s[j] - si * c[j]
+                    acd = abs(cd)
+                    asd = abs(sdj)
+                    gap = dx - hl_c[i] - 0.5 * (length[j] * acd + width[j] * asd)
+                    vy = v[j] * sdj
+                    dy = -dxw * si + dyw * ci - 0.5 * kap[i] * dx * dx
+                    half = hw_c[i] + 0.5 * (length[j] * asd + width[j] * acd)
+                    avy = abs(vy)
+                    t_clear = (half + (dy if vy < 0.0 else -dy)) / max(
+                        avy, 0.5
+                    )  # (avy > 0.5 counts)
+                    crossing = (gap > 0.0) & (avy > 0.5) & (t_clear < gap / max(v[i], 0.1))
+                    none = (key == RANK_NONE) | static_c[i] | point_c[i]
+                    lead_gap[i] = BIG if none else gap
+                    lead_v[i] = 0.0 if none else v[j] * cd
+                    lead_open[i] = 0 if none | (not crossing) else 1
+                    n_open += lead_open[i]
+            for i in range(n_ag if n_open > 0 else 0):
+                if exact_skip and lead_open[i] == 0:
+                    continue
                 lead_gap[i] = BIG
                 lead_v[i] = 0.0
                 if static[i] or point[i]:
