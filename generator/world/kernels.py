@@ -29,18 +29,24 @@ Model summary (see ``rollout.py`` for the Python side that prepares the arrays):
   evaluated once per second per agent; skipped, exactly, when even a free road would not gain
   enough (IDM never exceeds its free-road term), before anything is passed to :func:`_mobil`.
 
-How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged by it):
+How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged by it, up to
+the last bits of a speed at standstill):
 
 * Controls run in passes over the agents: every leader rank key at once (j outside, agents
-  inside: one vector per j, no per-agent set-up or horizontal minimum), a scalar pass for the
-  exact leader (a search), the longitudinal command of every agent in one branch-free loop
-  (virtual stopped leaders and the path-end stop included, as selects), MOBIL as a scalar pass
-  that reuses that loop's IDM term, then pure pursuit as a scalar target lookup and a
-  branch-free curvature pass. With 8 or more agents the branch-free loops run over the padded
-  rows (agent data they read is padded too), so that no scalar remainder runs; below 8 agents
-  the plain scalar loop is cheaper. LLVM vectorises the branch-free loops (its
-  ``-pass-remarks=loop-vectorize`` output on a build without debug info confirms it; a
-  ``NUMBA_DEBUGINFO`` build adds bounds checks and ``noinline`` and is not representative).
+  inside: one vector per j, no per-agent set-up or horizontal minimum), every key's winner
+  with its exact gap and crossing rule at once (:func:`_lead_rows`, branch-free) and a scalar
+  search only for an agent whose winner was rejected, the longitudinal command of every agent
+  in one branch-free loop (virtual stopped leaders and the path-end stop included, as
+  selects), MOBIL as a scalar pass that reuses that loop's IDM term, then pure pursuit as a
+  scalar target lookup and a branch-free curvature pass. The integrator is branch-free too;
+  the rare step that turns an agent by 0.05 rad or more leaves its row unchanged there and is
+  integrated with trig by a scalar pass after it. With 8 or more agents the branch-free loops
+  run over the padded rows (agent data they read is padded too), so that no scalar remainder
+  runs; below 8 agents the plain scalar loop is cheaper. LLVM vectorises the branch-free loops
+  that read rows in order (its ``-pass-remarks=loop-vectorize`` output on a build without
+  debug info confirms it; a ``NUMBA_DEBUGINFO`` build adds bounds checks and ``noinline`` and
+  is not representative); a loop that loads by index (:func:`_lead_rows`) stays scalar, as
+  LLVM cannot bound those loads against the rows it writes, but has no branch to mispredict.
 * Path points are 64-byte records (x, y, tangent, curvature, speed cap): one cache line each.
   The point and tangent at each agent's projection are kept in rows, so the next step's
   projection and the controls read no record for them.
@@ -48,9 +54,10 @@ How a step is laid out for speed (``bench/rollout.py``; trajectories unchanged b
   for the checks; streaming (non-temporal) stores then copy it to the [W, A, T] outputs, so
   55 MB of trajectories per 2,160 worlds pass to memory without being read into the cache or
   evicting the path records.
-* Checks: collisions as one float32 bounding-circle row per agent (vectorised; circles grown
-  by ``COLL_MARGIN_M`` so that rounding never drops a pair), float64 circles and separating
-  axes only for a row with a candidate; comfort/physics as one branch-free pass per agent,
+* Checks: collisions as float32 bounding-circle tests, one 16-lane vector per agent and block
+  of 16 others (:func:`_near_bits`, written as LLVM IR: LLVM's own vectoriser runs a loop of
+  fewer than 32 of them one lane at a time; circles grown by ``COLL_MARGIN_M`` so that rounding
+  never drops a pair), float64 circles and separating axes only for a row with a candidate; comfort/physics as one branch-free pass per agent,
   replayed step by step (:func:`_checks_agent`) only for an agent that breaks a physics bound.
 * ``error_model="numpy"``: divisions carry no zero-check branches (none divides by zero).
 * The non-inlined :func:`_mobil` is called only on its rare path: with the shortcut inside it
@@ -129,10 +136,15 @@ def _store_nontemporal_compiled(arr, idx, val):
     return impl
 
 
-LANES = 16
+LANES = 16  # float32 lanes of one collision-row vector (_near_bits)
 
 
 def _near_bits(px, py, r, base, pxi, pyi, ri):
+    """Bit q (q < ``LANES``) set where circle ``base + q`` of the float32 rows (centre
+    (px, py), radius r [m]) meets the circle (pxi, pyi, ri): centres at most the sum of the
+    radii apart. The rows hold ``base + LANES`` entries at least (the kernel pads them with NaN,
+    which never meets anything). Compiled, one vector of each row and one compare
+    (:func:`_near_bits_ir`); this Python body is what ``bench/rollout.py``'s baseline runs."""
     bits = 0
     for q in range(LANES):
         dx = px[base + q] - pxi
@@ -145,6 +157,9 @@ def _near_bits(px, py, r, base, pxi, pyi, ri):
 
 @intrinsic
 def _near_bits_ir(typingctx, px, py, r, base, pxi, pyi, ri):
+    """:func:`_near_bits` as LLVM IR: three unaligned <16 x float> loads at ``base``, the
+    agent's values broadcast, IEEE arithmetic (no fast-math flags: NaN compares false), the
+    <16 x i1> compare returned as a 16-bit mask (zero-extended to uint32)."""
     sig = types.uint32(px, py, r, base, pxi, pyi, ri)
 
     def codegen(context, builder, signature, args):
@@ -365,6 +380,48 @@ def _rank_all(x, y, c, s, length, width, n_ag, fc, fs, kap, d_to, d_now, hw, hl,
             ok = cand & (j != i) & (j != excl[i])
             k0 = keys[i]
             keys[i] = min(k0, key if ok else RANK_NONE)
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _lead_rows(
+    x, y, c, s, v, length, width, fc, fs, kap, hw, hl, static, point, keys, n_rows, lead_gap,
+    lead_v, lead_open,
+):  # fmt: skip
+    """The first step of :func:`_find_leader` for every row at once, branch-free (no
+    mispredicted branches; the loads by index keep LLVM from vectorising it): the winner of
+    row i's rank key ``keys[i]`` (:func:`_rank_all`) in i's path frame (point (x[i], y[i]),
+    tangent (fc[i], fs[i]), curvature ``kap[i]``, corridor half-width ``hw[i]``, half-length
+    ``hl[i]``) with its exact gap and the crossing rule. ``lead_gap[i]`` [m] and ``lead_v[i]``
+    (the winner's speed along i's path [m/s]); BIG and 0 when there is no candidate or i is
+    static or a point agent (no car-following). ``lead_open[i]`` = 1 where the winner is
+    crossing traffic that clears the corridor before i arrives: no leader, and
+    :func:`_find_leader` must search on from the next key. Returns the number of such rows."""
+    n_open = 0
+    for i in range(n_rows):
+        key = keys[i]
+        j = key & (RANK_SLOTS - 1)  # (RANK_NONE: 0, a valid index; not used)
+        ci = fc[i]
+        si = fs[i]
+        dxw = x[j] - x[i]
+        dyw = y[j] - y[i]
+        dx = dxw * ci + dyw * si
+        cd = ci * c[j] + si * s[j]
+        sdj = ci * s[j] - si * c[j]
+        acd = abs(cd)
+        asd = abs(sdj)
+        gap = dx - hl[i] - 0.5 * (length[j] * acd + width[j] * asd)
+        vy = v[j] * sdj
+        dy = -dxw * si + dyw * ci - 0.5 * kap[i] * dx * dx
+        half = hw[i] + 0.5 * (length[j] * asd + width[j] * acd)
+        avy = abs(vy)
+        t_clear = (half + (dy if vy < 0.0 else -dy)) / max(avy, 0.5)  # (avy > 0.5 counts)
+        crossing = (gap > 0.0) & (avy > 0.5) & (t_clear < gap / max(v[i], 0.1))
+        none = (key == RANK_NONE) | static[i] | point[i]
+        lead_gap[i] = BIG if none else gap
+        lead_v[i] = 0.0 if none else v[j] * cd
+        lead_open[i] = 0 if none | (not crossing) else 1
+        n_open += lead_open[i]
+    return n_open
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
@@ -1033,39 +1090,16 @@ def rollout_kernel(
             # (1) the leader of every agent, the nearest box ahead in its corridor (gap [m], its
             #     speed along our path [m/s]). The corridor is in the path frame (tangent at the
             #     projection): it follows the lane even while the agent is yawed by a lane
-            #     change. The winner of each rank key first, branch-free over the rows (loads
-            #     by index, it vectorises); a winner that is crossing traffic clearing the
-            #     corridor before we arrive is no leader, and only those agents (rare) search
-            #     on in the scalar pass after it, as do all when the ranking is not used
+            #     change. The winner of each rank key first, branch-free over the rows
+            #     (:func:`_lead_rows`); a winner that is crossing traffic clearing the corridor
+            #     before we arrive is no leader, and only those agents (rare) search on in the
+            #     scalar pass after it, as do all when the ranking is not used
             n_open = n_ag
             if exact_skip:
-                n_open = 0
-                for i in range(n_vec):
-                    key = lead_key[i]
-                    j = key & (RANK_SLOTS - 1)  # (RANK_NONE: 0, a valid index; not used)
-                    ci = fc[i]
-                    si = fs[i]
-                    dxw = x[j] - x[i]
-                    dyw = y[j] - y[i]
-                    dx = dxw * ci + dyw * si
-                    cd = ci * c[j] + si * s[j]
-                    sdj = ci * s[j] - si * c[j]
-                    acd = abs(cd)
-                    asd = abs(sdj)
-                    gap = dx - hl_c[i] - 0.5 * (length[j] * acd + width[j] * asd)
-                    vy = v[j] * sdj
-                    dy = -dxw * si + dyw * ci - 0.5 * kap[i] * dx * dx
-                    half = hw_c[i] + 0.5 * (length[j] * asd + width[j] * acd)
-                    avy = abs(vy)
-                    t_clear = (half + (dy if vy < 0.0 else -dy)) / max(
-                        avy, 0.5
-                    )  # (avy > 0.5 counts)
-                    crossing = (gap > 0.0) & (avy > 0.5) & (t_clear < gap / max(v[i], 0.1))
-                    none = (key == RANK_NONE) | static_c[i] | point_c[i]
-                    lead_gap[i] = BIG if none else gap
-                    lead_v[i] = 0.0 if none else v[j] * cd
-                    lead_open[i] = 0 if none | (not crossing) else 1
-                    n_open += lead_open[i]
+                n_open = _lead_rows(
+                    x, y, c, s, v, length, width, fc, fs, kap, hw_c, hl_c, static_c, point_c,
+                    lead_key, n_vec, lead_gap, lead_v, lead_open,
+                )  # fmt: skip
             for i in range(n_ag if n_open > 0 else 0):
                 if exact_skip and lead_open[i] == 0:
                     continue
