@@ -1095,13 +1095,14 @@ def rollout_kernel(
             #     before we arrive is no leader, and only those agents (rare) search on in the
             #     scalar pass after it, as do all when the ranking is not used
             n_open = n_ag
-            if exact_skip:
+            rows = exact_skip and n_ag >= 8  # (below 8 agents the scalar search is cheaper)
+            if rows:
                 n_open = _lead_rows(
                     x, y, c, s, v, length, width, fc, fs, kap, hw_c, hl_c, static_c, point_c,
                     lead_key, n_vec, lead_gap, lead_v, lead_open,
                 )  # fmt: skip
             for i in range(n_ag if n_open > 0 else 0):
-                if exact_skip and lead_open[i] == 0:
+                if rows and lead_open[i] == 0:
                     continue
                 lead_gap[i] = BIG
                 lead_v[i] = 0.0
@@ -1292,11 +1293,12 @@ def rollout_kernel(
                 curv = -kl if curv < -kl else curv
                 cmd_k[i] = 0.0 if static_c[i] else curv
             # ---------------------------------------------------------- integrate
-            # branch-free over the rows (vectorises): (cos, sin) rotated by a Taylor series,
-            # no trig per step; a turn of 0.05 rad or more in one step (rare) keeps the row
-            # unchanged here and is integrated with trig by the scalar pass after it
-            turn = 0
-            for i in range(n_vec):
+            # with 8+ agents branch-free over the rows (vectorises): (cos, sin) rotated by a
+            # Taylor series, no trig per step; a turn of 0.05 rad or more in one step (rare)
+            # keeps the row unchanged there and is integrated with trig by the scalar pass
+            # after it, which integrates every agent when there are fewer than 8
+            turn = n_ag if n_ag < 8 else 0  # (below 8 agents: the scalar pass only)
+            for i in range(n_vec if n_ag >= 8 else 0):
                 vi = v[i]
                 a_i = cmd_a[i]
                 v_new = vi + a_i * dt
@@ -1322,22 +1324,35 @@ def rollout_kernel(
                 acc[i] = acc[i] if keep else a_i
                 c[i] = c[i] if keep else c2 * nrm
                 s[i] = s[i] if keep else s2 * nrm
-            if turn > 0:
-                for i in range(n_ag):
-                    if static[i]:
-                        continue
-                    a_i = cmd_a[i]
-                    v_new = v[i] + a_i * dt
-                    if v_new < 0.0:
-                        v_new = 0.0
-                        a_i = -v[i] / dt
-                    vm = 0.5 * (v[i] + v_new)
-                    dyaw = vm * cmd_k[i] * dt
-                    if abs(dyaw) < 0.05:
-                        continue
-                    yaw[i] += dyaw
-                    v[i] = v_new
-                    acc[i] = a_i
+            for i in range(n_ag if turn > 0 else 0):
+                if static[i]:
+                    continue
+                a_i = cmd_a[i]
+                v_new = v[i] + a_i * dt
+                if v_new < 0.0:
+                    v_new = 0.0
+                    a_i = -v[i] / dt
+                vm = 0.5 * (v[i] + v_new)
+                dyaw = vm * cmd_k[i] * dt
+                if abs(dyaw) < 0.05 and n_ag >= 8:
+                    continue  # (done by the branch-free pass)
+                yaw[i] += dyaw
+                v[i] = v_new
+                acc[i] = a_i
+                if abs(dyaw) < 0.05:  # the same rotation as the branch-free pass
+                    h = 0.5 * dyaw
+                    ch = 1.0 - 0.5 * h * h
+                    sh = h - h * h * h / 6.0
+                    cm = c[i] * ch - s[i] * sh
+                    sm = s[i] * ch + c[i] * sh
+                    x[i] += vm * cm * dt
+                    y[i] += vm * sm * dt
+                    c2 = cm * ch - sm * sh
+                    s2 = sm * ch + cm * sh
+                    nrm = 1.5 - 0.5 * (c2 * c2 + s2 * s2)
+                    c[i] = c2 * nrm
+                    s[i] = s2 * nrm
+                else:
                     ym = yaw[i] - 0.5 * dyaw
                     x[i] += vm * math.cos(ym) * dt
                     y[i] += vm * math.sin(ym) * dt
