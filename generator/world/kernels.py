@@ -824,8 +824,10 @@ def rollout_kernel(
     # per-agent rows are padded to a multiple of the vector width (_rank_all)
     n_pad = (n_ag + 7) // 8 * 8
     # the branch-free control passes run over the padded rows (no scalar remainder) once there
-    # are enough agents to fill a vector; below that the scalar loop is cheaper
-    n_vec = n_pad if n_ag >= 8 else n_ag
+    # are enough agents to fill a vector; below that the scalar loop is cheaper (and the
+    # integrator and leader search run only their scalar passes)
+    wide = n_ag >= 8
+    n_vec = n_pad if wide else n_ag
     hw_c = np.zeros(n_pad)  # leader corridor half-width [m]
     hl_c = np.zeros(n_pad)  # half-length [m]
     excl_c = np.full(n_pad, -1, np.int64)  # hazard actors never follow the ego
@@ -1095,7 +1097,7 @@ def rollout_kernel(
             #     before we arrive is no leader, and only those agents (rare) search on in the
             #     scalar pass after it, as do all when the ranking is not used
             n_open = n_ag
-            rows = exact_skip and n_ag >= 8  # (below 8 agents the scalar search is cheaper)
+            rows = exact_skip and wide  # (below 8 agents the scalar search is cheaper)
             if rows:
                 n_open = _lead_rows(
                     x, y, c, s, v, length, width, fc, fs, kap, hw_c, hl_c, static_c, point_c,
@@ -1297,8 +1299,8 @@ def rollout_kernel(
             # Taylor series, no trig per step; a turn of 0.05 rad or more in one step (rare)
             # keeps the row unchanged there and is integrated with trig by the scalar pass
             # after it, which integrates every agent when there are fewer than 8
-            turn = n_ag if n_ag < 8 else 0  # (below 8 agents: the scalar pass only)
-            for i in range(n_vec if n_ag >= 8 else 0):
+            turn = 0 if wide else n_ag  # (below 8 agents: the scalar pass only)
+            for i in range(n_vec if wide else 0):
                 vi = v[i]
                 a_i = cmd_a[i]
                 v_new = vi + a_i * dt
@@ -1334,7 +1336,7 @@ def rollout_kernel(
                     a_i = -v[i] / dt
                 vm = 0.5 * (v[i] + v_new)
                 dyaw = vm * cmd_k[i] * dt
-                if abs(dyaw) < 0.05 and n_ag >= 8:
+                if abs(dyaw) < 0.05 and wide:
                     continue  # (done by the branch-free pass)
                 yaw[i] += dyaw
                 v[i] = v_new
